@@ -1,0 +1,41 @@
+# The two set-up commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/panel
+export BROKER_URL_TEST ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test install lint format bench clean
+
+# The embedded panel: SQLite, a filesystem broker, the bundled sandbox provider.
+run: install
+	$(BIN)/python manage.py rundemo
+
+# The whole suite against PostgreSQL and Redis (started or installed if missing), plus lint.
+test: install
+	scripts/ensure-services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL_TEST)} \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var staticfiles

@@ -1,0 +1,23 @@
+"""The Celery app and the one beat schedule: every periodic job of the panel is listed here."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
+
+app = Celery("panel")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "sync-catalogs": {
+        "task": "catalog.tasks.sync_all_providers",
+        "schedule": crontab(minute="*/30"),
+    },
+    "check-provider-balances": {
+        "task": "catalog.tasks.check_all_balances",
+        "schedule": crontab(minute="*/10"),
+    },
+}
