@@ -1,0 +1,205 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.template.response import TemplateResponse
+
+from .balances import check_balance
+from .models import (
+    Category,
+    MarkupRule,
+    PriceChange,
+    Provider,
+    Service,
+    ServiceOffer,
+    UpstreamService,
+    validate_markup,
+)
+from .pricing import refresh_services
+from .sync import sync_provider
+from .upstream import UpstreamError
+
+
+class ProviderForm(forms.ModelForm):
+    # The key is write-only: never rendered back into the page; blank keeps the stored one.
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored secret, never shown. Leave blank to keep the current key.",
+    )
+
+    class Meta:
+        model = Provider
+        fields = "__all__"
+
+    def clean_api_key(self) -> str:
+        key = self.cleaned_data["api_key"].strip()
+        if key:
+            return key
+        if self.instance.pk:
+            return self.instance.api_key
+        raise forms.ValidationError("A new provider needs its API key.")
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    form = ProviderForm
+    list_display = [
+        "name", "api_url", "currency", "exchange_rate", "enabled", "auto_import", "balance",
+        "balance_currency", "last_synced_at", "last_error",
+    ]  # fmt: skip
+    list_filter = ["enabled"]
+    search_fields = ["name", "api_url"]
+    readonly_fields = [
+        "last_synced_at", "last_error", "last_error_at", "balance", "balance_currency",
+        "balance_checked_at", "created_at",
+    ]  # fmt: skip
+    actions = ["sync_now", "check_balance"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if {"exchange_rate", "enabled"} & set(form.changed_data):
+            refresh_services(
+                ServiceOffer.objects.filter(upstream_service__provider=obj).values("service_id")
+            )
+
+    @admin.action(description="Sync now")
+    def sync_now(self, request, queryset):
+        for provider in queryset:
+            try:
+                result = sync_provider(provider)
+            except UpstreamError as exc:
+                self.message_user(request, f"{provider}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{provider}: {result}", messages.SUCCESS)
+
+    @admin.action(description="Check balance")
+    def check_balance(self, request, queryset):
+        for provider in queryset:
+            try:
+                balance = check_balance(provider)
+            except UpstreamError as exc:
+                self.message_user(request, f"{provider}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{provider}: {balance.amount} {balance.currency}", messages.SUCCESS
+                )
+
+
+class PriceChangeInline(admin.TabularInline):
+    model = PriceChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["old_rate", "new_rate", "seen_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UpstreamService)
+class UpstreamServiceAdmin(admin.ModelAdmin):
+    """What providers sell, as synced: read-only, the sync is the only writer."""
+
+    list_display = [
+        "upstream_id", "name", "provider", "category", "type", "rate", "min", "max", "refill",
+        "cancel", "dripfeed", "active", "last_seen",
+    ]  # fmt: skip
+    list_filter = ["provider", "active", "type", "refill", "cancel", "dripfeed", "category"]
+    search_fields = ["name", "=upstream_id", "category"]
+    list_select_related = ["provider"]
+    inlines = [PriceChangeInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ServiceOfferInline(admin.TabularInline):
+    model = ServiceOffer
+    extra = 0
+    raw_id_fields = ["upstream_service"]
+    fields = ["priority", "upstream_service"]
+
+
+class SetMarkupForm(forms.Form):
+    percent = forms.DecimalField(
+        label="Markup %", max_digits=9, decimal_places=4, validators=[validate_markup]
+    )
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "id", "name", "category", "type", "rate", "markup_percent", "fixed_rate", "enabled",
+        "available",
+    ]  # fmt: skip
+    list_display_links = ["id", "name"]
+    list_editable = ["markup_percent", "fixed_rate", "enabled"]
+    list_filter = ["enabled", "available", "type", "category"]
+    search_fields = ["name", "=id"]
+    list_select_related = ["category"]
+    readonly_fields = ["rate", "min", "max", "available", "refill", "cancel", "dripfeed", "type"]
+    inlines = [ServiceOfferInline]
+    actions = ["set_markup"]
+    show_full_result_count = False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # After the offers inline is saved: the price and flags follow the chosen offer.
+        refresh_services([form.instance.pk])
+
+    @admin.action(description="Set markup on selected services")
+    def set_markup(self, request, queryset):
+        form = SetMarkupForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            ids = list(queryset.values_list("pk", flat=True))
+            with transaction.atomic():
+                Service.objects.filter(pk__in=ids).update(markup_percent=form.cleaned_data["percent"])
+                changed = refresh_services(ids)
+            self.message_user(
+                request,
+                f"Markup {form.cleaned_data['percent']}% set on {len(ids)} services; "
+                f"{changed} prices changed.",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Set markup",
+            "form": form,
+            "queryset": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/catalog/service/set_markup.html", context)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "enabled"]
+    list_editable = ["position", "enabled"]
+    search_fields = ["name"]
+
+
+@admin.register(MarkupRule)
+class MarkupRuleAdmin(admin.ModelAdmin):
+    list_display = ["scope", "percent"]
+    raw_id_fields = ["category"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        refresh_services()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        refresh_services()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        refresh_services()

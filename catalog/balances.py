@@ -1,0 +1,24 @@
+"""Provider balances: what the panel still has to spend upstream."""
+
+from django.utils import timezone
+
+from .models import Provider
+from .upstream import Balance, UpstreamError
+
+
+def check_balance(provider: Provider) -> Balance:
+    """Ask the provider for its balance and record it (or the error) on the provider row."""
+    now = timezone.now()
+    try:
+        balance = provider.client().balance()
+    except UpstreamError as exc:
+        message = f"Balance check failed: {exc.message}"
+        Provider.objects.filter(pk=provider.pk).update(last_error=message, last_error_at=now)
+        provider.last_error = message
+        raise
+    Provider.objects.filter(pk=provider.pk).update(
+        balance=balance.amount, balance_currency=balance.currency, balance_checked_at=now
+    )
+    provider.balance, provider.balance_currency = balance.amount, balance.currency
+    provider.balance_checked_at = now
+    return balance

@@ -1,0 +1,100 @@
+"""`make run`: the whole panel in the foreground — sandbox, web, worker and beat.
+
+Migrates, creates the demo logins, registers and syncs the sandbox provider, then runs every
+process until Ctrl-C (or until one of them dies), and stops them all.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import BaseCommand, call_command
+
+from panel.demo import DEMO_ADMIN, DEMO_CUSTOMER, setup_demo
+from sandbox.testing import SandboxProcess
+
+
+class Command(BaseCommand):
+    help = "Run the embedded panel: sandbox provider, web, worker and beat, in the foreground."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("PANEL_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PANEL_PORT", 8000)))
+        parser.add_argument(
+            "--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", 8765))
+        )
+        parser.add_argument("--sandbox-speed", type=float, default=60.0)
+
+    def handle(self, *args, host, port, sandbox_port, sandbox_speed, **options):
+        sandbox = SandboxProcess(
+            port=sandbox_port,
+            db=str(Path(settings.VAR_DIR) / "sandbox.sqlite3"),
+            services=5000,
+            speed=sandbox_speed,
+        )
+        sandbox.start()
+        processes: list[subprocess.Popen] = []
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+            demo = setup_demo(api_url=sandbox.api_url, api_key=sandbox.key)
+            self.stdout.write(f"Sandbox provider synced: {demo.sync}")
+            processes = [self._spawn(command) for command in self._commands(host, port)]
+            self._banner(host, port, sandbox)
+            self._supervise(processes)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stdout.write("Stopping…")
+            for process in processes:
+                _stop(process)
+            sandbox.stop()
+
+    def _commands(self, host: str, port: int) -> list[list[str]]:
+        bin_dir = Path(sys.executable).parent
+        return [
+            [str(bin_dir / "granian"), "--interface", "wsgi", "--host", host, "--port", str(port),
+             "--workers", "1", "--blocking-threads", "1", "--log-level", "warning",
+             "panel.wsgi:application"],
+            [str(bin_dir / "celery"), "-A", "panel", "worker", "--loglevel", "INFO",
+             "--concurrency", "2", "--without-gossip", "--without-mingle"],
+            [str(bin_dir / "celery"), "-A", "panel", "beat", "--loglevel", "INFO"],
+        ]  # fmt: skip
+
+    def _spawn(self, command: list[str]) -> subprocess.Popen:
+        # Own process group: Ctrl-C reaches us once and we stop the children in order.
+        return subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)
+
+    def _banner(self, host: str, port: int, sandbox: SandboxProcess) -> None:
+        url = f"http://{host}:{port}"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nPanel running at {url}/\n"
+                f"  Admin:    {url}/admin/  login {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}\n"
+                f"  Customer: {url}/  login {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[1]}\n"
+                f"  Sandbox provider: {sandbox.api_url}\n"
+                "Ctrl-C stops everything.\n"
+            )
+        )
+
+    def _supervise(self, processes: list[subprocess.Popen]) -> None:
+        while True:
+            for process in processes:
+                if process.poll() is not None:
+                    self.stderr.write(f"{process.args[0]} exited ({process.returncode}); stopping")
+                    return
+            time.sleep(0.5)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -1,0 +1,38 @@
+"""Celery tasks of the catalog: thin wrappers that take ids and call one function."""
+
+import logging
+
+from celery import shared_task
+
+from .balances import check_balance
+from .models import Provider
+from .sync import sync_provider
+from .upstream import UpstreamError
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def sync_all_providers() -> None:
+    for provider_id in Provider.objects.filter(enabled=True).values_list("pk", flat=True):
+        sync_provider_task.delay(provider_id)
+
+
+@shared_task
+def sync_provider_task(provider_id: int) -> None:
+    provider = Provider.objects.filter(pk=provider_id).first()
+    if provider is None:
+        return
+    try:
+        sync_provider(provider)
+    except UpstreamError as exc:  # already recorded on the provider row
+        log.warning("sync of provider %s failed: %s", provider_id, exc.message)
+
+
+@shared_task
+def check_all_balances() -> None:
+    for provider in Provider.objects.filter(enabled=True):
+        try:
+            check_balance(provider)
+        except UpstreamError as exc:
+            log.warning("balance check of provider %s failed: %s", provider.pk, exc.message)
