@@ -1,0 +1,164 @@
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import MarkupRule, PriceChange, Provider, Service, UpstreamService
+from catalog.sync import sync_provider
+from catalog.upstream import Outcome, UpstreamError
+from panel.money import selling_rate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def provider(sandbox):
+    return Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
+
+
+@pytest.fixture
+def catalog_restored(sandbox):
+    """For tests that change the sandbox's catalog: put the standard one back afterwards."""
+    yield sandbox
+    sandbox.catalog(services=2000, seed=1, remove=[], rates={}, **{"break": None})
+
+
+def snapshot():
+    return {
+        "upstream": sorted(
+            UpstreamService.objects.values_list(
+                "upstream_id", "name", "type", "category", "rate", "min", "max", "refill",
+                "cancel", "dripfeed", "description", "active", "first_seen",
+            )
+        ),
+        "services": sorted(
+            Service.objects.values_list("id", "name", "rate", "min", "max", "available", "type")
+        ),
+        "price_changes": PriceChange.objects.count(),
+    }  # fmt: skip
+
+
+def test_sync_imports_every_service_and_prices_it(provider, sandbox):
+    MarkupRule.objects.create(percent=Decimal(25))
+    result = sync_provider(provider)
+
+    assert result.seen == result.new == result.imported == 2000
+    assert UpstreamService.objects.filter(provider=provider, active=True).count() == 2000
+    assert Service.objects.filter(available=True).count() == 2000
+    for upstream in UpstreamService.objects.all()[:200]:
+        service = Service.objects.get(service_offers__upstream_service=upstream)
+        expected = selling_rate(
+            cost=upstream.rate, exchange_rate=Decimal(1), markup_percent=Decimal(25)
+        )
+        assert service.rate == expected
+        assert (service.min, service.max, service.type) == (upstream.min, upstream.max, upstream.type)
+    provider.refresh_from_db()
+    assert provider.last_synced_at is not None
+    assert provider.last_error == ""
+
+
+def test_sync_covers_every_service_type(provider):
+    sync_provider(provider)
+    types = set(UpstreamService.objects.values_list("type", flat=True))
+    assert len(types) == 16
+
+
+def test_sync_twice_changes_nothing(provider):
+    sync_provider(provider)
+    before = snapshot()
+    result = sync_provider(provider)
+    assert (result.new, result.vanished, result.price_changes, result.repriced) == (0, 0, 0, 0)
+    assert snapshot() == before
+
+
+def test_query_count_does_not_grow_with_the_catalog(provider, catalog_restored):
+    counts = []
+    for size in (100, 2000):
+        catalog_restored.catalog(services=size, seed=size)
+        UpstreamService.objects.all().delete()
+        Service.objects.all().delete()
+        with CaptureQueriesContext(connection) as queries:
+            sync_provider(provider)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_vanished_service_turns_inactive_and_unavailable(provider, catalog_restored):
+    sync_provider(provider)
+    gone = UpstreamService.objects.order_by("id").first()
+    catalog_restored.catalog(remove=[int(gone.upstream_id)])
+
+    result = sync_provider(provider)
+
+    assert result.vanished == 1
+    gone.refresh_from_db()
+    assert gone.active is False
+    service = Service.objects.get(service_offers__upstream_service=gone)
+    assert service.available is False
+    assert Service.objects.filter(available=True).count() == 1999
+
+
+def test_price_change_is_recorded_and_the_panel_price_follows(provider, catalog_restored):
+    MarkupRule.objects.create(percent=Decimal(10))
+    sync_provider(provider)
+    upstream = UpstreamService.objects.order_by("id").first()
+    old = upstream.rate
+    catalog_restored.catalog(rates={upstream.upstream_id: "7.7777"})
+
+    result = sync_provider(provider)
+
+    assert result.price_changes == 1
+    change = PriceChange.objects.get()
+    assert (change.upstream_service_id, change.old_rate, change.new_rate) == (
+        upstream.pk,
+        old,
+        Decimal("7.7777"),
+    )
+    service = Service.objects.get(service_offers__upstream_service=upstream)
+    assert service.rate == Decimal("8.5555")  # 7.7777 × 1.1 = 8.55547 → up to 8.5555
+
+
+def test_auto_import_off_syncs_upstream_services_only(provider):
+    provider.auto_import = False
+    provider.save()
+    sync_provider(provider)
+    assert UpstreamService.objects.count() == 2000
+    assert Service.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        ("html", "not JSON"),
+        ("empty", "empty"),
+        ("shape", "list"),
+        ("bad_rate", "rate"),
+        ("negative_min", "min"),
+    ],
+)
+def test_a_broken_answer_changes_nothing(provider, catalog_restored, breakage, message):
+    sync_provider(provider)
+    before = snapshot()
+    catalog_restored.catalog(**{"break": breakage})
+
+    with pytest.raises(UpstreamError):
+        sync_provider(provider)
+
+    assert snapshot() == before
+    provider.refresh_from_db()
+    assert provider.last_error.startswith("Sync failed")
+    assert message.lower() in provider.last_error.lower()
+
+
+def test_an_unreachable_provider_is_reported_and_changes_nothing():
+    provider = Provider.objects.create(
+        name="Gone", api_url="http://127.0.0.1:9/api/v2", api_key="secret-key-123"
+    )
+    with pytest.raises(UpstreamError) as caught:
+        sync_provider(provider)
+    assert caught.value.outcome == Outcome.NOT_SENT
+    provider.refresh_from_db()
+    assert provider.last_error.startswith("Sync failed")
+    assert "secret-key-123" not in provider.last_error
+    assert UpstreamService.objects.count() == 0
