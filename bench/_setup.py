@@ -10,7 +10,9 @@ BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/panel_bench"
 
 def setup_django(database_url: str | None = None) -> None:
     sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = database_url or os.environ.get("BENCH_DATABASE_URL", BENCH_DATABASE_URL)
+    os.environ["DATABASE_URL"] = database_url or os.environ.get(
+        "BENCH_DATABASE_URL", BENCH_DATABASE_URL
+    )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     _create_database(os.environ["DATABASE_URL"])

@@ -51,7 +51,9 @@ def bare_upsert(provider: Provider) -> float:
             "dripfeed", "description",
         )
     )  # fmt: skip
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, true, now(), now())"] * len(rows))
+    placeholders = ", ".join(
+        ["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, true, now(), now())"] * len(rows)
+    )
     params = [value for row in rows for value in (provider.pk, *row)]
     sql = (
         "INSERT INTO catalog_upstreamservice (provider_id, upstream_id, name, type, category, rate, "
@@ -108,8 +110,10 @@ def bench_page(sandbox: SandboxProcess) -> None:
             times.append(time.perf_counter() - start)
         assert response.status_code == 200
     shown = response.content.count(b'class="service"')
-    print(f"\nservices page, {Service.objects.count():,} services ({shown:,} shown, "
-          f"{len(response.content) / 1e6:.1f} MB, {len(queries)} queries)")
+    print(
+        f"\nservices page, {Service.objects.count():,} services ({shown:,} shown, "
+        f"{len(response.content) / 1e6:.1f} MB, {len(queries)} queries)"
+    )
     print(f"  first request (cold) {times[0] * 1000:6.1f} ms")
     print(f"  median of next 20    {statistics.median(times[1:]) * 1000:6.1f} ms")
 

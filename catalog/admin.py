@@ -30,7 +30,15 @@ class ProviderForm(forms.ModelForm):
 
     class Meta:
         model = Provider
-        fields = "__all__"
+        fields = [
+            "name",
+            "api_url",
+            "api_key",
+            "currency",
+            "exchange_rate",
+            "enabled",
+            "auto_import",
+        ]
 
     def clean_api_key(self) -> str:
         key = self.cleaned_data["api_key"].strip()
@@ -160,7 +168,9 @@ class ServiceAdmin(admin.ModelAdmin):
         if form.is_valid():
             ids = list(queryset.values_list("pk", flat=True))
             with transaction.atomic():
-                Service.objects.filter(pk__in=ids).update(markup_percent=form.cleaned_data["percent"])
+                Service.objects.filter(pk__in=ids).update(
+                    markup_percent=form.cleaned_data["percent"]
+                )
                 changed = refresh_services(ids)
             self.message_user(
                 request,

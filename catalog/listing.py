@@ -68,7 +68,11 @@ def _marks(refill: bool, cancel: bool, dripfeed: bool) -> str:
     marks = (
         ('<span class="mark refill" title="Refill available">Refill</span>' if refill else "")
         + ('<span class="mark cancel" title="Can be canceled">Cancel</span>' if cancel else "")
-        + ('<span class="mark drip" title="Drip-feed available">Drip-feed</span>' if dripfeed else "")
+        + (
+            '<span class="mark drip" title="Drip-feed available">Drip-feed</span>'
+            if dripfeed
+            else ""
+        )
     )
     return f'<span class="marks">{marks}</span>' if marks else ""
 
@@ -76,4 +80,4 @@ def _marks(refill: bool, cancel: bool, dripfeed: bool) -> str:
 def _description(description: str) -> str:
     if not description:
         return ""
-    return f'<details><summary>Details</summary><p>{escape(description)}</p></details>'
+    return f"<details><summary>Details</summary><p>{escape(description)}</p></details>"

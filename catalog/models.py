@@ -103,7 +103,6 @@ class UpstreamService(models.Model):
                 fields=["provider", "upstream_id"], name="upstream_service_unique_per_provider"
             )
         ]
-        indexes = [models.Index(fields=["provider", "active", "last_seen"])]
 
     def __str__(self) -> str:
         return f"{self.provider} #{self.upstream_id} {self.name}"
@@ -121,6 +120,9 @@ class PriceChange(models.Model):
 
     class Meta:
         ordering = ["-seen_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.old_rate} → {self.new_rate}"
 
 
 class Category(models.Model):
@@ -242,6 +244,9 @@ class MarkupRule(models.Model):
             models.CheckConstraint(condition=Q(percent__gte=-100), name="markup_not_below_100"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.percent}% ({self.scope})"
+
     @property
     def scope(self) -> str:
         if self.category_id:
@@ -249,6 +254,3 @@ class MarkupRule(models.Model):
         if self.provider_id:
             return f"provider: {self.provider}"
         return "global default"
-
-    def __str__(self) -> str:
-        return f"{self.percent}% ({self.scope})"

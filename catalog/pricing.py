@@ -2,15 +2,16 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
 
 from django.db.models import QuerySet
 
 from panel.db import bulk_update_values
 from panel.money import selling_rate
 
-from .models import MarkupRule, Service, ServiceOffer
+from .models import MarkupRule, Provider, Service, ServiceOffer, UpstreamService
 
 ZERO = Decimal(0)
 
@@ -101,6 +102,34 @@ def refresh_services(services: Iterable[int] | QuerySet | None = None) -> int:
     return len(changes)
 
 
+def new_service_terms(
+    upstream: UpstreamService, *, provider: Provider, category_id: int, markups: Markups
+) -> dict[str, Any]:
+    """The derived fields of a new panel service selling `upstream`, with no overrides yet.
+
+    Lets a sync create services already priced instead of writing them twice.
+    """
+    offer = SimpleNamespace(
+        service__fixed_rate=None,
+        service__markup_percent=None,
+        service__category_id=category_id,
+        service__min_override=None,
+        service__max_override=None,
+        upstream_service__active=upstream.active,
+        upstream_service__rate=upstream.rate,
+        upstream_service__refill=upstream.refill,
+        upstream_service__cancel=upstream.cancel,
+        upstream_service__dripfeed=upstream.dripfeed,
+        upstream_service__type=upstream.type,
+        upstream_service__min=upstream.min,
+        upstream_service__max=upstream.max,
+        upstream_service__provider_id=provider.pk,
+        upstream_service__provider__enabled=provider.enabled,
+        upstream_service__provider__exchange_rate=provider.exchange_rate,
+    )
+    return dict(zip(_DERIVED, _derive(offer, markups), strict=True))
+
+
 def _usable(offer: Any) -> bool:
     return bool(offer.upstream_service__active and offer.upstream_service__provider__enabled)
 
@@ -121,7 +150,9 @@ def _derive(offer: Any, markups: Markups) -> tuple:
             markup_percent=percent,
         )
     low = max(offer.upstream_service__min, offer.service__min_override or 0)
-    high = min(offer.upstream_service__max, offer.service__max_override or offer.upstream_service__max)
+    high = min(
+        offer.upstream_service__max, offer.service__max_override or offer.upstream_service__max
+    )
     return (
         rate,
         _usable(offer) and low <= high,

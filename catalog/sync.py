@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Category, PriceChange, Provider, Service, ServiceOffer, UpstreamService
-from .pricing import refresh_services
+from .pricing import Markups, new_service_terms, refresh_services
 from .upstream import ServiceInfo, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -55,43 +55,74 @@ def _record_failure(provider: Provider, message: str) -> None:
     provider.last_error = message
 
 
+# What a sync compares to decide whether a stored upstream service changed.
+_COMPARED = [
+    "name", "type", "category", "rate", "min", "max", "refill", "cancel", "dripfeed",
+    "description", "active",
+]  # fmt: skip
+
+
 @transaction.atomic
 def _apply(provider: Provider, infos: list[ServiceInfo]) -> SyncResult:
+    """Write only what changed: a steady catalog costs a few cheap statements, not 20,000 rows."""
     now = timezone.now()
-    known = dict(
-        UpstreamService.objects.filter(provider=provider).values_list(
-            "upstream_id", "rate"
+    stored = {
+        row[0]: row[1:]
+        for row in UpstreamService.objects.filter(provider=provider).values_list(
+            "upstream_id", "id", *_COMPARED
         )
-    )
+    }
     rows = [_upstream_row(provider, info, now) for info in infos]
-    # One INSERT … ON CONFLICT DO UPDATE for the whole catalog; first_seen is kept on update.
+    changed = [row for row in rows if _differs(row, stored.get(row.upstream_id))]
+    # One INSERT … ON CONFLICT DO UPDATE for what is new or changed; first_seen is kept.
     UpstreamService.objects.bulk_create(
-        rows,
+        changed,
         update_conflicts=True,
         unique_fields=["provider", "upstream_id"],
         update_fields=_SYNCED_FIELDS,
     )
-    ids = dict(
-        UpstreamService.objects.filter(provider=provider).values_list("upstream_id", "id")
+    seen = {info.upstream_id for info in infos}
+    gone = [
+        values[0]
+        for upstream_id, values in stored.items()
+        if upstream_id not in seen and values[-1]
+    ]
+    UpstreamService.objects.filter(pk__in=gone).update(active=False)
+    # Everything still active was in this answer.
+    UpstreamService.objects.filter(provider=provider, active=True).exclude(last_seen=now).update(
+        last_seen=now
     )
-    changes = [
-        PriceChange(upstream_service_id=ids[i.upstream_id], old_rate=known[i.upstream_id],
-                    new_rate=i.rate, seen_at=now)
-        for i in infos
-        if i.upstream_id in known and known[i.upstream_id] != i.rate
+    # PostgreSQL and SQLite hand the ids of upserted rows back (bulk_create sets pk).
+    ids = {upstream_id: values[0] for upstream_id, values in stored.items()}
+    ids.update((row.upstream_id, row.pk) for row in changed)
+    new = [row for row in changed if row.upstream_id not in stored]
+    price_changes = [
+        PriceChange(upstream_service_id=ids[row.upstream_id], old_rate=stored[row.upstream_id][4],
+                    new_rate=row.rate, seen_at=now)
+        for row in changed
+        if row.upstream_id in stored and stored[row.upstream_id][4] != row.rate
     ]  # fmt: skip
-    PriceChange.objects.bulk_create(changes)
-    vanished = UpstreamService.objects.filter(
-        provider=provider, active=True, last_seen__lt=now
-    ).update(active=False)
-    new = [i for i in infos if i.upstream_id not in known]
-    imported = _import(new, ids) if provider.auto_import else 0
-    affected = ServiceOffer.objects.filter(upstream_service__provider=provider).values(
-        "service_id"
-    )
-    repriced = refresh_services(affected)
+    PriceChange.objects.bulk_create(price_changes)
+    imported = _import(provider, new) if provider.auto_import else 0
+    # New services were priced as they were created; only changes to known ones reprice.
+    touched = [row.pk for row in changed if row.upstream_id in stored] + gone
+    repriced = refresh_services(_services_selling(provider, touched)) if touched else 0
     Provider.objects.filter(pk=provider.pk).update(last_synced_at=now, last_error="")
-    return SyncResult(len(infos), len(new), vanished, len(changes), imported, repriced)
+    return SyncResult(len(infos), len(new), len(gone), len(price_changes), imported, repriced)
+
+
+def _differs(row: UpstreamService, stored: tuple | None) -> bool:
+    if stored is None:
+        return True
+    return tuple(getattr(row, name) for name in _COMPARED) != stored[1:]
+
+
+def _services_selling(provider: Provider, upstream_ids: list[int]):
+    """The panel services with an offer among `upstream_ids` (all of the provider's if many)."""
+    offers = ServiceOffer.objects.filter(upstream_service__provider=provider)
+    if len(upstream_ids) <= 5000:
+        offers = offers.filter(upstream_service_id__in=upstream_ids)
+    return offers.values("service_id")
 
 
 def _upstream_row(provider: Provider, info: ServiceInfo, now) -> UpstreamService:
@@ -114,29 +145,31 @@ def _upstream_row(provider: Provider, info: ServiceInfo, now) -> UpstreamService
     )
 
 
-def _import(infos: list[ServiceInfo], ids: dict[str, int]) -> int:
-    """Create a panel service (and its category) for each new upstream service."""
-    if not infos:
+def _import(provider: Provider, upstream: list[UpstreamService]) -> int:
+    """Create a priced panel service (and its category) for each new upstream service."""
+    if not upstream:
         return 0
-    names = {i.category[:255] or "Other" for i in infos}
+    names = {row.category or "Other" for row in upstream}
     Category.objects.bulk_create([Category(name=n) for n in names], ignore_conflicts=True)
     categories = dict(Category.objects.filter(name__in=names).values_list("name", "id"))
+    markups = Markups.load()
     services = Service.objects.bulk_create(
         [
-            Service(
-                name=i.name[:500],
-                description=i.description,
-                category_id=categories[i.category[:255] or "Other"],
-                type=i.type[:64],
-                available=False,  # refresh_services() prices it and makes it available
-            )
-            for i in infos
+            _new_service(provider, row, categories[row.category or "Other"], markups)
+            for row in upstream
         ]
     )
     ServiceOffer.objects.bulk_create(
         [
-            ServiceOffer(service=s, upstream_service_id=ids[i.upstream_id])
-            for s, i in zip(services, infos, strict=True)
+            ServiceOffer(service_id=service.pk, upstream_service_id=row.pk)
+            for service, row in zip(services, upstream, strict=True)
         ]
     )
     return len(services)
+
+
+def _new_service(
+    provider: Provider, row: UpstreamService, category_id: int, markups: Markups
+) -> Service:
+    terms = new_service_terms(row, provider=provider, category_id=category_id, markups=markups)
+    return Service(name=row.name, description=row.description, category_id=category_id, **terms)

@@ -5,7 +5,9 @@ from collections.abc import Sequence
 from django.db import connection, models
 
 
-def bulk_update_values(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> int:
+def bulk_update_values(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]
+) -> int:
     """Set `fields` on many rows of `model` from (pk, value, value, ...) tuples.
 
     One `WITH v AS (VALUES …) UPDATE … FROM v` per chunk: Django's bulk_update builds a
@@ -30,18 +32,19 @@ def bulk_update_values(model: type[models.Model], fields: Sequence[str], rows: S
         for name, column in zip(fields, columns[1:], strict=True)
     )
     pk_match = f"{qn(meta.db_table)}.{qn(meta.pk.column)} = {value(meta.pk.name, meta.pk.column)}"
-    max_params = connection.features.max_query_params or 60000
-    chunk = max(1, min(len(rows), max_params // len(columns)))
+    # SQLite caps the parameters of a statement; PostgreSQL (client-side binding) does not.
+    max_params = connection.features.max_query_params
+    chunk = max(1, max_params // len(columns)) if max_params else len(rows)
     updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-            sql = (
-                f"WITH v ({', '.join(qn(c) for c in columns)}) AS "
-                f"(VALUES {', '.join([placeholder] * len(part))}) "
-                f"UPDATE {qn(meta.db_table)} SET {assignments} FROM v WHERE {pk_match}"
-            )
+            # Identifiers come from the model's meta, values are parameters.
+            names = ", ".join(qn(c) for c in columns)
+            values = ", ".join([placeholder] * len(part))
+            table = qn(meta.db_table)
+            sql = f"WITH v ({names}) AS (VALUES {values}) UPDATE {table} SET {assignments} FROM v WHERE {pk_match}"  # noqa: S608
             cursor.execute(sql, [item for row in part for item in row])
             updated += cursor.rowcount
     return updated

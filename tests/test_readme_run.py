@@ -35,10 +35,17 @@ def test_make_run_serves_the_synced_catalog(tmp_path):
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
     }
-    env.update(PANEL_VAR_DIR=str(tmp_path / "var"), PANEL_PORT=str(port), SANDBOX_PORT=str(sandbox_port))
+    env.update(
+        PANEL_VAR_DIR=str(tmp_path / "var"), PANEL_PORT=str(port), SANDBOX_PORT=str(sandbox_port)
+    )
     log = open(tmp_path / "run.log", "w+")  # noqa: SIM115
     process = subprocess.Popen(
-        ["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        ["make", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         page = None

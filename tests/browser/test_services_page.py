@@ -1,7 +1,6 @@
 import pytest
 
 from catalog.models import Category
-
 from tests.catalog.factories import make_provider, make_service, make_upstream
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -12,9 +11,13 @@ def catalog():
     provider = make_provider()
     followers = Category.objects.create(name="Instagram Followers", position=1)
     views = Category.objects.create(name="YouTube Views", position=2)
-    make_service(make_upstream(provider, name="Real followers", rate="0.9", refill=True), category=followers)
+    make_service(
+        make_upstream(provider, name="Real followers", rate="0.9", refill=True), category=followers
+    )
     make_service(make_upstream(provider, name="Cheap followers", rate="0.2"), category=followers)
-    make_service(make_upstream(provider, name="HQ views", rate="1.5", dripfeed=True), category=views)
+    make_service(
+        make_upstream(provider, name="HQ views", rate="1.5", dripfeed=True), category=views
+    )
 
 
 def test_live_search_hides_rows_and_empty_categories(live_server, page, catalog):

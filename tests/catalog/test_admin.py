@@ -4,7 +4,6 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from catalog.models import MarkupRule, Provider, Service, UpstreamService
-
 from tests.catalog.factories import make_provider, make_service, make_upstream
 
 pytestmark = pytest.mark.django_db

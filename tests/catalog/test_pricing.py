@@ -4,7 +4,6 @@ import pytest
 
 from catalog.models import Category, MarkupRule, Service, ServiceOffer
 from catalog.pricing import refresh_services
-
 from tests.catalog.factories import make_provider, make_service, make_upstream
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Category, Service
-
 from tests.catalog.factories import make_provider, make_service, make_upstream
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ def provider(sandbox):
 def catalog_restored(sandbox):
     """For tests that change the sandbox's catalog: put the standard one back afterwards."""
     yield sandbox
-    sandbox.catalog(services=2000, seed=1, remove=[], rates={}, **{"break": None})
+    sandbox.catalog(services=2000, seed=1, break_=None)
 
 
 def snapshot():
@@ -52,7 +52,11 @@ def test_sync_imports_every_service_and_prices_it(provider, sandbox):
             cost=upstream.rate, exchange_rate=Decimal(1), markup_percent=Decimal(25)
         )
         assert service.rate == expected
-        assert (service.min, service.max, service.type) == (upstream.min, upstream.max, upstream.type)
+        assert (service.min, service.max, service.type) == (
+            upstream.min,
+            upstream.max,
+            upstream.type,
+        )
     provider.refresh_from_db()
     assert provider.last_synced_at is not None
     assert provider.last_error == ""
@@ -140,7 +144,7 @@ def test_auto_import_off_syncs_upstream_services_only(provider):
 def test_a_broken_answer_changes_nothing(provider, catalog_restored, breakage, message):
     sync_provider(provider)
     before = snapshot()
-    catalog_restored.catalog(**{"break": breakage})
+    catalog_restored.catalog(break_=breakage)
 
     with pytest.raises(UpstreamError):
         sync_provider(provider)

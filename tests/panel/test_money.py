@@ -17,7 +17,9 @@ def test_round_rate_up_rounds_up_to_four_places():
 
 
 def test_selling_rate_applies_exchange_rate_and_markup():
-    rate = selling_rate(cost=Decimal("0.90"), exchange_rate=Decimal("1.1"), markup_percent=Decimal(25))
+    rate = selling_rate(
+        cost=Decimal("0.90"), exchange_rate=Decimal("1.1"), markup_percent=Decimal(25)
+    )
     assert rate == Decimal("1.2375")
 
 

@@ -30,6 +30,10 @@ class Command(BaseCommand):
         parser.add_argument("--sandbox-speed", type=float, default=60.0)
 
     def handle(self, *args, host, port, sandbox_port, sandbox_speed, **options):
+        # Ctrl-C and SIGTERM both stop everything, even when started from a script that left
+        # SIGINT ignored for background jobs.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
         sandbox = SandboxProcess(
             port=sandbox_port,
             db=str(Path(settings.VAR_DIR) / "sandbox.sqlite3"),
@@ -51,7 +55,7 @@ class Command(BaseCommand):
             self.stdout.write("Stopping…")
             for process in processes:
                 _stop(process)
-            sandbox.stop()
+            sandbox.close()
 
     def _commands(self, host: str, port: int) -> list[list[str]]:
         bin_dir = Path(sys.executable).parent
@@ -66,7 +70,7 @@ class Command(BaseCommand):
 
     def _spawn(self, command: list[str]) -> subprocess.Popen:
         # Own process group: Ctrl-C reaches us once and we stop the children in order.
-        return subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)
+        return subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)  # noqa: S603
 
     def _banner(self, host: str, port: int, sandbox: SandboxProcess) -> None:
         url = f"http://{host}:{port}"
@@ -89,10 +93,14 @@ class Command(BaseCommand):
             time.sleep(0.5)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is not None:
         return
-    os.killpg(process.pid, signal.SIGTERM)
+    process.terminate()  # the main process; celery and granian stop their own children
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
