@@ -1,5 +1,146 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 20, "decimal_places": 7}
 
 
 class User(AbstractUser):
-    """The panel's user: customers and staff alike (staff have is_staff)."""
+    """The panel's user: customers and staff alike (staff have is_staff).
+
+    `balance` changes only through accounts.ledger, together with a LedgerEntry row.
+    """
+
+    balance = models.DecimalField(**MONEY, default=Decimal(0), editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="user_balance_not_negative")
+        ]
+
+
+class LedgerKind(models.TextChoices):
+    DEPOSIT = "deposit", "Deposit"
+    CHARGE = "charge", "Order charge"
+    REFUND = "refund", "Refund"
+    ADJUSTMENT = "adjustment", "Staff adjustment"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Ledger rows are facts: normal code paths can neither change nor remove them.
+
+    The database enforces the same with triggers (migration 0002), this only fails earlier.
+    """
+
+    def update(self, **kwargs):
+        raise PermissionError("ledger entries are append-only")
+
+    def delete(self):
+        raise PermissionError("ledger entries are append-only")
+
+
+class LedgerEntry(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger"
+    )
+    kind = models.CharField(max_length=16, choices=LedgerKind.choices)
+    amount = models.DecimalField(**MONEY)  # signed: + credits the balance, − debits it
+    balance_after = models.DecimalField(**MONEY)
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    payment = models.ForeignKey(
+        "accounts.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The staff member who made the change; empty for the panel itself.",
+    )
+    memo = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["user", "-id"])]
+        constraints = [
+            # A replayed charge or settlement (a second poller, a double click) is refused.
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=Q(kind__in=["charge", "refund"]),
+                name="ledger_one_charge_and_one_refund_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(kind="deposit"),
+                name="ledger_one_deposit_per_payment",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="charge", amount__lt=0, order__isnull=False))
+                | (Q(kind="refund", amount__gt=0, order__isnull=False))
+                | (Q(kind="deposit", amount__gt=0, payment__isnull=False))
+                | (Q(kind="adjustment") & ~Q(amount=0)),
+                name="ledger_amount_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="ledger_balance_after_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount:+}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("ledger entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("ledger entries are append-only")
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Payment(models.Model):
+    """A customer's request to add funds, through one of accounts.payments.METHODS."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
+    )
+    method = models.CharField(max_length=32)
+    amount = models.DecimalField(**MONEY)
+    reference = models.CharField(max_length=200, help_text="The customer's transaction reference.")
+    status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(
+        max_length=500, blank=True, help_text="Why it was approved or rejected."
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "-id"]), models.Index(fields=["status"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment #{self.pk} {self.amount} ({self.get_status_display()})"

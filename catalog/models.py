@@ -170,6 +170,9 @@ class Service(models.Model):
     # The selling rate per 1000 in the panel currency, kept in step with cost and markups by
     # catalog.pricing.reprice(); what the customer pays.
     rate = models.DecimalField(**RATE, default=Decimal(0), editable=False)
+    step = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Quantities must be a multiple of this (empty: any)."
+    )
     # The quantity range customers may order: the overrides clamped to the chosen offer's.
     min = models.PositiveBigIntegerField(default=0, editable=False)
     max = models.PositiveBigIntegerField(default=0, editable=False)

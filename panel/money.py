@@ -19,3 +19,10 @@ def round_rate_up(value: Decimal) -> Decimal:
 def selling_rate(*, cost: Decimal, exchange_rate: Decimal, markup_percent: Decimal) -> Decimal:
     """cost (provider currency, per 1000) × exchange rate × (1 + markup), rounded up once."""
     return round_rate_up(cost * exchange_rate * (1 + markup_percent / HUNDRED))
+
+
+def order_charge(*, rate: Decimal, quantity: int, runs: int = 1) -> Decimal:
+    """rate (per 1000, 4 places) × quantity × runs / 1000: exact in the 7 places money keeps."""
+    if quantity < 0 or runs < 1:
+        raise ValueError("quantity must be ≥ 0 and runs ≥ 1")
+    return (rate * quantity * runs / 1000).quantize(MONEY_PLACES)

@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def todo(request):
+    return HttpResponse("coming soon")
