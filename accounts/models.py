@@ -85,7 +85,7 @@ class LedgerEntry(models.Model):
                 name="ledger_one_deposit_per_payment",
             ),
             models.CheckConstraint(
-                condition=(Q(kind="charge", amount__lt=0, order__isnull=False))
+                condition=(Q(kind="charge", amount__lte=0, order__isnull=False))
                 | (Q(kind="refund", amount__gt=0, order__isnull=False))
                 | (Q(kind="deposit", amount__gt=0, payment__isnull=False))
                 | (Q(kind="adjustment") & ~Q(amount=0)),

@@ -8,19 +8,21 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/panel_bench"
 
 
-def setup_django(database_url: str | None = None) -> None:
+def setup_django(database_url: str | None = None, *, migrate: bool = True) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = database_url or os.environ.get(
         "BENCH_DATABASE_URL", BENCH_DATABASE_URL
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    _create_database(os.environ["DATABASE_URL"])
+    if migrate:
+        _create_database(os.environ["DATABASE_URL"])
     import django
     from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", verbosity=0)
+    if migrate:
+        call_command("migrate", verbosity=0)
 
 
 def _create_database(url: str) -> None:

@@ -4,18 +4,21 @@ Validation happens before any write; then one transaction debits the balance, cr
 order as PENDING and writes the charge row; the forwarding task is enqueued after commit.
 """
 
+import json
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts import ledger
-from accounts.models import LedgerKind, User
+from accounts.models import User
 from catalog.models import Service
 from panel.money import order_charge
 
@@ -58,12 +61,13 @@ def sellable_services():
     return Service.objects.filter(enabled=True, available=True, category__enabled=True)
 
 
-def get_service(service_id: object) -> Service:
+def get_service(service_id: object, *, only: tuple[str, ...] | None = None) -> Service:
     """The service on sale with this id (from a form or the API: any text), or OrderError."""
     text = str(service_id or "").strip()
     if not DIGITS.fullmatch(text):
         raise OrderError("Incorrect service ID", field="service")
-    service = sellable_services().filter(pk=int(text)).first()
+    services = sellable_services().filter(pk=int(text))
+    service = (services.only(*only) if only else services).first()
     if service is None:
         raise OrderError(
             "Incorrect service ID", field="service", detail="This service is not available."
@@ -93,37 +97,134 @@ def place_order(
     fields: Mapping[str, str],
     client_reference: str | None = None,
 ) -> Order:
-    """Validate, then debit + order + charge row in one transaction; forward after commit.
+    """Validate, then debit + order + charge row atomically; forward after commit.
 
     Raises OrderError (nothing charged) or ledger.InsufficientFunds (nothing charged).
     """
-    service = get_service(service_id)
+    service = _recent_service(service_id)
     terms = validate(service, fields)
-    with transaction.atomic():
-        order = _create(user, service, terms, client_reference)
+    order = _charge(user, service, terms, client_reference)
+    if order is None:
+        # The guard refused: the price or availability changed since it was cached, or the
+        # balance is short. Look again with fresh data and tell which.
+        _recent.pop(service.pk, None)
+        service = get_service(service_id)
+        terms = validate(service, fields)
+        order = _charge(user, service, terms, client_reference)
+        if order is None:
+            raise _shortfall(user.pk, terms.charge)
     return order
 
 
-def _create(user: User, service: Service, terms: OrderTerms, client_reference: str | None) -> Order:
-    """Inside the caller's transaction: INSERT the order, debit, INSERT the charge row."""
-    order = Order.objects.create(
-        user=user,
-        service=service,
-        link=terms.link,
-        quantity=terms.quantity,
-        runs=terms.runs,
-        interval=terms.interval,
-        extra=terms.extra,
-        rate=service.rate,
-        charge=terms.charge,
-        client_reference=client_reference,
-    )
-    if terms.charge > 0:
-        ledger.debit(
-            user_id=user.pk, amount=terms.charge, kind=LedgerKind.CHARGE, order_id=order.pk
-        )
+# Services recently looked up by this process. A stale entry cannot sell at a wrong price or
+# sell a withdrawn service: the charging statement re-checks both (_GUARD) atomically.
+_recent: dict[int, tuple[float, Service]] = {}
+RECENT_SECONDS = 2.0
+_TERMS_FIELDS = ("id", "name", "rate", "min", "max", "step", "type", "dripfeed")
+
+
+def _recent_service(service_id: object) -> Service:
+    text = str(service_id or "").strip()
+    if DIGITS.fullmatch(text):
+        hit = _recent.get(int(text))
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+    service = get_service(text, only=_TERMS_FIELDS)
+    _recent[service.pk] = (time.monotonic() + RECENT_SECONDS, service)
+    return service
+
+
+def _shortfall(user_id: int, amount: Decimal) -> ledger.InsufficientFunds:
+    balance = User.objects.filter(pk=user_id).values_list("balance", flat=True).get()
+    return ledger.InsufficientFunds(balance=balance, amount=amount)
+
+
+# The order can be charged only while its service is on sale at the rate it was priced with.
+_GUARD = """EXISTS (SELECT 1 FROM catalog_service s JOIN catalog_category c ON c.id = s.category_id
+    WHERE s.id = %(service)s AND s.enabled AND s.available AND c.enabled AND s.rate = %(rate)s)"""
+
+# PostgreSQL: debit, order and charge row in ONE statement — one round trip, atomic by itself.
+_CHARGE_POSTGRES = f"""
+WITH debit AS (
+    UPDATE accounts_user SET balance = balance - %(charge)s
+    WHERE id = %(user)s AND balance >= %(charge)s AND {_GUARD}
+    RETURNING balance
+), placed AS (
+    INSERT INTO orders_order (user_id, service_id, link, quantity, runs, interval, extra, rate,
+        charge, status, upstream_status, remains_raw, error, attempts, client_reference,
+        created_at, updated_at)
+    SELECT %(user)s, %(service)s, %(link)s, %(quantity)s, %(runs)s, %(interval)s,
+        %(extra)s::jsonb, %(rate)s, %(charge)s, 'pending', '', '', '', 0, %(reference)s,
+        %(now)s, %(now)s
+    FROM debit RETURNING id
+), entry AS (
+    INSERT INTO accounts_ledgerentry (user_id, kind, amount, balance_after, order_id, memo,
+        created_at)
+    SELECT %(user)s, 'charge', -%(charge)s, debit.balance, placed.id, '', %(now)s
+    FROM debit, placed
+)
+SELECT placed.id FROM placed
+"""  # noqa: S608 (no user input in the text: every value is a parameter)
+
+# SQLite (the embedded demo) has no data-modifying CTEs: the same three writes, one by one.
+_CHARGE_SQLITE = [
+    f"""UPDATE accounts_user SET balance = balance - %(charge)s
+        WHERE id = %(user)s AND balance >= %(charge)s AND {_GUARD} RETURNING balance""",  # noqa: S608
+    """INSERT INTO orders_order (user_id, service_id, link, quantity, runs, interval, extra,
+        rate, charge, status, upstream_status, remains_raw, error, attempts, client_reference,
+        created_at, updated_at)
+        VALUES (%(user)s, %(service)s, %(link)s, %(quantity)s, %(runs)s, %(interval)s,
+        %(extra)s, %(rate)s, %(charge)s, 'pending', '', '', '', 0, %(reference)s, %(now)s,
+        %(now)s) RETURNING id""",
+    """INSERT INTO accounts_ledgerentry (user_id, kind, amount, balance_after, order_id, memo,
+        created_at) VALUES (%(user)s, 'charge', -%(charge)s, %(balance)s, %(order)s, '',
+        %(now)s)""",
+]
+
+
+def _charge(
+    user: User, service: Service, terms: OrderTerms, client_reference: str | None
+) -> Order | None:
+    """Debit, insert the order and its charge row, and enqueue forwarding after commit; all or
+    nothing (inside the caller's transaction, if any). None when the guard refused."""
+    now = timezone.now()
+    params = {
+        "user": user.pk, "service": service.pk, "rate": service.rate, "charge": terms.charge,
+        "link": terms.link, "quantity": terms.quantity, "runs": terms.runs,
+        "interval": terms.interval, "extra": json.dumps(terms.extra),
+        "reference": client_reference, "now": now,
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement is atomic by itself: no BEGIN/COMMIT round trips, and the
+            # customer's row is locked only for the statement.
+            cursor.execute(_CHARGE_POSTGRES, params)
+            row = cursor.fetchone()
+        else:
+            with transaction.atomic():
+                row = _charge_one_by_one(cursor, params)
+    if row is None:
+        return None
+    order = Order(
+        id=row[0], user=user, service=service, link=terms.link, quantity=terms.quantity,
+        runs=terms.runs, interval=terms.interval, extra=terms.extra, rate=service.rate,
+        charge=terms.charge, client_reference=client_reference, created_at=now, updated_at=now,
+    )  # fmt: skip
+    order._state.adding, order._state.db = False, connection.alias
     transaction.on_commit(lambda: enqueue_forwarding(order.pk))
     return order
+
+
+def _charge_one_by_one(cursor, params: dict) -> tuple | None:
+    debit, insert_order, insert_entry = _CHARGE_SQLITE
+    cursor.execute(debit, params)
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    cursor.execute(insert_order, params)
+    order_row = cursor.fetchone()
+    cursor.execute(insert_entry, {**params, "balance": row[0], "order": order_row[0]})
+    return order_row
 
 
 def enqueue_forwarding(order_id: int) -> None:
@@ -174,7 +275,9 @@ def place_mass_order(*, user: User, text: str, max_lines: int = 1000) -> MassOrd
         return MassOrderResult([], errors, total)
     with transaction.atomic():
         # All or nothing: a shortfall on any line places none of them.
-        orders = [_create(user, service, terms, None) for (service, terms), _ in valid]
+        orders = [_charge(user, service, terms, None) for (service, terms), _ in valid]
+        if None in orders:
+            raise _shortfall(user.pk, total)
     return MassOrderResult(orders, errors, total)
 
 

@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount__lt', 0), ('kind', 'charge'), ('order__isnull', False)), models.Q(('amount__gt', 0), ('kind', 'refund'), ('order__isnull', False)), models.Q(('amount__gt', 0), ('kind', 'deposit'), ('payment__isnull', False)), models.Q(('kind', 'adjustment'), models.Q(('amount', 0), _negated=True)), _connector='OR'), name='ledger_amount_sign_matches_kind'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount__lte', 0), ('kind', 'charge'), ('order__isnull', False)), models.Q(('amount__gt', 0), ('kind', 'refund'), ('order__isnull', False)), models.Q(('amount__gt', 0), ('kind', 'deposit'), ('payment__isnull', False)), models.Q(('kind', 'adjustment'), models.Q(('amount', 0), _negated=True)), _connector='OR'), name='ledger_amount_sign_matches_kind'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',

@@ -1,0 +1,200 @@
+"""Order placement throughput on PostgreSQL.
+
+    .venv/bin/python bench/placement.py [--seconds 5] [--processes 4]
+
+Places orders for 1 customer and for 100 customers, from several processes at once, through:
+  - `orders.placing.place_order` (validation, debit, order, charge row, enqueue after commit),
+  - the order page (Django test client: middleware, session, form, the same function),
+  - a bare transaction doing only the essential SQL by hand (psycopg: debit UPDATE,
+    order INSERT, ledger INSERT) — the ceiling to compare with, in the same run.
+Prints orders/s per mode and the queries one placement makes.
+"""
+
+import argparse
+import multiprocessing
+import os
+import time
+
+from _setup import setup_django
+
+BROKER = "redis://127.0.0.1:6379/14"
+
+
+def prepare(customers: int) -> tuple[int, list[int]]:
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+
+    from accounts import ledger
+    from accounts.models import LedgerKind, User
+    from tests.catalog.factories import make_provider, make_service, make_upstream
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE accounts_ledgerentry, orders_order, accounts_payment, catalog_pricechange, "
+            "catalog_serviceoffer, catalog_service, catalog_category, catalog_upstreamservice, "
+            "catalog_markuprule, catalog_provider, accounts_user RESTART IDENTITY CASCADE"
+        )
+    service = make_service(make_upstream(make_provider(), rate="0.9", min=10, max=1_000_000))
+    ids = []
+    for i in range(customers):
+        user = User.objects.create_user(f"bench{i}", password="bench-password-1")
+        with transaction.atomic():
+            ledger.credit(
+                user_id=user.pk, amount=Decimal(10**9), kind=LedgerKind.ADJUSTMENT, memo="bench"
+            )
+        ids.append(user.pk)
+    return service.pk, ids
+
+
+def worker(
+    mode: str, service_id: int, user_ids: list[int], seconds: float, offset: int, out
+) -> None:
+    setup_django(migrate=False)
+    place = {"function": _by_function, "page": _by_page, "bare": _by_hand}[mode](service_id)
+    count, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        place(user_ids[(offset + count) % len(user_ids)], count)
+        count += 1
+    out.put(count)
+
+
+def _by_function(service_id: int):
+    from accounts.models import User
+    from orders.placing import place_order
+
+    users: dict[int, User] = {}
+
+    def place(user_id: int, n: int) -> None:
+        user = users.setdefault(user_id, User.objects.get(pk=user_id))
+        place_order(
+            user=user,
+            service_id=service_id,
+            fields={"link": f"https://x.test/{n}", "quantity": "1000"},
+        )
+
+    return place
+
+
+def _by_page(service_id: int):
+    from django.test import Client
+
+    from accounts.models import User
+
+    clients: dict[int, Client] = {}
+
+    def place(user_id: int, n: int) -> None:
+        client = clients.get(user_id)
+        if client is None:
+            client = clients[user_id] = Client()
+            client.force_login(User.objects.get(pk=user_id))
+        response = client.post(
+            "/order/new",
+            {
+                "service": service_id,
+                "link": f"https://x.test/{n}",
+                "quantity": "1000",
+                "action": "place",
+            },
+        )
+        assert response.status_code == 302, response.status_code
+
+    return place
+
+
+def _by_hand(service_id: int):
+    from django.db import connection
+
+    def place(user_id: int, n: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                "UPDATE accounts_user SET balance = balance - 0.9 WHERE id = %s AND balance >= 0.9 RETURNING balance",
+                [user_id],
+            )
+            balance = cursor.fetchone()[0]
+            cursor.execute(
+                "INSERT INTO orders_order (user_id, service_id, link, quantity, extra, rate, charge, status, "
+                "upstream_status, remains_raw, error, attempts, created_at, updated_at) VALUES "
+                "(%s, %s, %s, 1000, '{}', 0.9, 0.9, 'pending', '', '', '', 0, now(), now()) RETURNING id",
+                [user_id, service_id, f"https://x.test/{n}"],
+            )
+            order_id = cursor.fetchone()[0]
+            cursor.execute(
+                "INSERT INTO accounts_ledgerentry (user_id, kind, amount, balance_after, order_id, memo, created_at) "
+                "VALUES (%s, 'charge', -0.9, %s, %s, '', now())",
+                [user_id, balance, order_id],
+            )
+            cursor.execute("COMMIT")
+
+    return place
+
+
+def run(mode: str, service_id: int, user_ids: list[int], seconds: float, processes: int) -> float:
+    out = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(
+            target=worker, args=(mode, service_id, user_ids, seconds, i * 7, out)
+        )
+        for i in range(processes)
+    ]
+    for p in procs:
+        p.start()
+    total = sum(out.get(timeout=seconds + 120) for _ in procs)
+    for p in procs:
+        p.join()
+    return total / seconds
+
+
+def queries_per_placement(service_id: int, user_id: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from orders.placing import place_order
+
+    user = User.objects.get(pk=user_id)
+    with CaptureQueriesContext(connection) as queries:
+        place_order(
+            user=user,
+            service_id=service_id,
+            fields={"link": "https://x.test/q", "quantity": "1000"},
+        )
+    return len(queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--modes", default="bare,function,page")
+    args = parser.parse_args()
+    os.environ["CELERY_BROKER_URL"] = BROKER
+    setup_django()
+    from django.db import connection
+
+    from panel.celery import app
+
+    print(f"{args.processes} processes × {args.seconds:g} s each mode; broker {BROKER}")
+    for customers in (1, 100):
+        service_id, user_ids = prepare(customers)
+        print(
+            f"\n{customers} customer{'s' if customers > 1 else ''}: queries per placement = "
+            f"{queries_per_placement(service_id, user_ids[0])}"
+        )
+        connection.close()
+        rates = {}
+        for mode in args.modes.split(","):
+            rates[mode] = run(mode, service_id, user_ids, args.seconds, args.processes)
+            app.control.purge()
+            ratio = (
+                f"  ({rates[mode] / rates['bare']:.0%} of bare)"
+                if "bare" in rates and mode != "bare"
+                else ""
+            )
+            print(f"  {mode:9} {rates[mode]:8.0f} orders/s{ratio}")
+
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method("fork")
+    main()

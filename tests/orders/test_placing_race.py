@@ -1,0 +1,72 @@
+"""Concurrent placements for one customer, with real threads on PostgreSQL."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from accounts import ledger
+from accounts.models import LedgerEntry, LedgerKind, User
+from orders.models import Order
+from orders.placing import place_order
+from tests.catalog.factories import make_provider, make_service, make_upstream
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+THREADS = 50
+AFFORDABLE = 10
+ROUNDS = 20
+
+
+def run_together(count: int, work) -> list:
+    """Start `count` threads at the same instant; each returns its result or its exception."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except Exception as exc:  # collected, asserted by the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_fifty_threads_exactly_ten_affordable_orders_succeed_every_time():
+    service = make_service(make_upstream(make_provider(), rate="3.3333", min=1, max=10_000))
+    charge = Decimal("3.3333")  # 1000 units
+    for round_ in range(ROUNDS):
+        user = User.objects.create_user(f"racer{round_}")
+        with transaction.atomic():
+            ledger.credit(
+                user_id=user.pk, amount=charge * AFFORDABLE, kind=LedgerKind.ADJUSTMENT, memo="race"
+            )
+
+        results = run_together(
+            THREADS,
+            lambda i, user=user: place_order(
+                user=user,
+                service_id=service.pk,
+                fields={"link": f"https://x.test/{i}", "quantity": "1000"},
+            ),
+        )
+
+        placed = [r for r in results if isinstance(r, Order)]
+        refused = [r for r in results if isinstance(r, ledger.InsufficientFunds)]
+        assert len(placed) == AFFORDABLE, [
+            r for r in results if not isinstance(r, (Order, ledger.InsufficientFunds))
+        ]
+        assert len(refused) == THREADS - AFFORDABLE
+        user.refresh_from_db()
+        assert user.balance == 0
+        assert Order.objects.filter(user=user).count() == AFFORDABLE
+        assert LedgerEntry.objects.filter(user=user, kind=LedgerKind.CHARGE).count() == AFFORDABLE
