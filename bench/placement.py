@@ -115,8 +115,9 @@ def _by_hand(service_id: int):
             balance = cursor.fetchone()[0]
             cursor.execute(
                 "INSERT INTO orders_order (user_id, service_id, link, quantity, extra, rate, charge, status, "
-                "upstream_status, remains_raw, error, attempts, created_at, updated_at) VALUES "
-                "(%s, %s, %s, 1000, '{}', 0.9, 0.9, 'pending', '', '', '', 0, now(), now()) RETURNING id",
+                "upstream_status, remains_raw, error, attempts, refunded, upstream_detail, flag, "
+                "tried_offers, created_at, updated_at) VALUES (%s, %s, %s, 1000, '{}', 0.9, 0.9, "
+                "'pending', '', '', '', 0, 0, '{}', '', '[]', now(), now()) RETURNING id",
                 [user_id, service_id, f"https://x.test/{n}"],
             )
             order_id = cursor.fetchone()[0]

@@ -68,7 +68,13 @@ class Order(models.Model):
     cost = models.DecimalField(
         **MONEY, null=True, blank=True, help_text="What the upstream charged us."
     )
+    refunded = models.DecimalField(**MONEY, default=0, help_text="Set with the refund row.")
+    # Drip-feed runs, child order ids, subscription posts: as the upstream last reported them.
+    upstream_detail = models.JSONField(default=dict, blank=True)
     error = models.CharField(max_length=500, blank=True, help_text="Shown to the customer.")
+    flag = models.CharField(max_length=500, blank=True, help_text="For staff: what looked wrong.")
+    # Upstream offers already tried (ids), so a definitive error can move to the next one.
+    tried_offers = models.JSONField(default=list, blank=True)
 
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +90,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["user", "-id"]),
             models.Index(fields=["user", "status", "-id"]),
+            # The poller: a provider's active orders, least recently checked first.
+            models.Index(fields=["provider", "status", "last_checked_at"]),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -109,3 +117,104 @@ class Order(models.Model):
     @property
     def total_quantity(self) -> int:
         return self.quantity * (self.runs or 1)
+
+    @property
+    def units(self) -> int:
+        """How many units the charge paid for: what `remains` counts down from."""
+        if self.service_type == "Subscriptions":
+            posts = int(self.extra.get("posts") or 0) + int(self.extra.get("old_posts") or 0)
+            return self.quantity * max(posts, 1)
+        return self.total_quantity
+
+    @property
+    def service_type(self) -> str:
+        return self.service.type
+
+    @property
+    def paid(self):
+        """What the customer paid, net of refunds (the `charge` our API reports)."""
+        return self.charge - self.refunded
+
+
+class RequestStatus(models.TextChoices):
+    """A refill or cancel request on its way upstream (the same claim-then-send rule)."""
+
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    ACCEPTED = "accepted", "Accepted"  # the upstream took it (a refill then has a status)
+    COMPLETED = "completed", "Completed"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Needs review"
+
+
+class Refill(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=RequestStatus.choices, default="pending")
+    upstream_refill_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    upstream_status = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "-id"]), models.Index(fields=["status"])]
+        constraints = [
+            # At most one open refill per order.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=["pending", "sending", "accepted", "unknown"]),
+                name="refill_one_open_per_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Refill #{self.pk} of order #{self.order_id}"
+
+
+class CancelRequest(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="cancel_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=RequestStatus.choices, default="pending")
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=["pending", "sending", "accepted", "unknown"]),
+                name="cancel_one_open_per_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Cancel request #{self.pk} for order #{self.order_id}"
+
+
+class OrderAction(models.Model):
+    """Audit: every staff action on an order — who, what, when, why."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="actions")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=64)
+    reason = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} on order #{self.order_id} by {self.staff}"

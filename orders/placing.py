@@ -134,6 +134,11 @@ def _recent_service(service_id: object) -> Service:
     return service
 
 
+def forget_recent_services() -> None:
+    """Drop the per-process service cache (tests, where ids repeat across rolled-back data)."""
+    _recent.clear()
+
+
 def _shortfall(user_id: int, amount: Decimal) -> ledger.InsufficientFunds:
     balance = User.objects.filter(pk=user_id).values_list("balance", flat=True).get()
     return ledger.InsufficientFunds(balance=balance, amount=amount)
@@ -152,10 +157,10 @@ WITH debit AS (
 ), placed AS (
     INSERT INTO orders_order (user_id, service_id, link, quantity, runs, interval, extra, rate,
         charge, status, upstream_status, remains_raw, error, attempts, client_reference,
-        created_at, updated_at)
+        refunded, upstream_detail, flag, tried_offers, created_at, updated_at)
     SELECT %(user)s, %(service)s, %(link)s, %(quantity)s, %(runs)s, %(interval)s,
         %(extra)s::jsonb, %(rate)s, %(charge)s, 'pending', '', '', '', 0, %(reference)s,
-        %(now)s, %(now)s
+        0, '{{}}', '', '[]', %(now)s, %(now)s
     FROM debit RETURNING id
 ), entry AS (
     INSERT INTO accounts_ledgerentry (user_id, kind, amount, balance_after, order_id, memo,
@@ -172,10 +177,10 @@ _CHARGE_SQLITE = [
         WHERE id = %(user)s AND balance >= %(charge)s AND {_GUARD} RETURNING balance""",  # noqa: S608
     """INSERT INTO orders_order (user_id, service_id, link, quantity, runs, interval, extra,
         rate, charge, status, upstream_status, remains_raw, error, attempts, client_reference,
-        created_at, updated_at)
+        refunded, upstream_detail, flag, tried_offers, created_at, updated_at)
         VALUES (%(user)s, %(service)s, %(link)s, %(quantity)s, %(runs)s, %(interval)s,
-        %(extra)s, %(rate)s, %(charge)s, 'pending', '', '', '', 0, %(reference)s, %(now)s,
-        %(now)s) RETURNING id""",
+        %(extra)s, %(rate)s, %(charge)s, 'pending', '', '', '', 0, %(reference)s, 0, '{}', '',
+        '[]', %(now)s, %(now)s) RETURNING id""",
     """INSERT INTO accounts_ledgerentry (user_id, kind, amount, balance_after, order_id, memo,
         created_at) VALUES (%(user)s, 'charge', -%(charge)s, %(balance)s, %(order)s, '',
         %(now)s)""",

@@ -1,8 +1,27 @@
+"""Celery tasks of the orders app: ids in, one function called, nothing else."""
+
+import logging
+
 from celery import shared_task
+
+from . import forwarding
+
+log = logging.getLogger(__name__)
 
 
 @shared_task
 def forward_order(order_id: int) -> None:
-    from .forwarding import forward
+    try:
+        forwarding.forward(order_id)
+    except Exception:  # a bug or the database away: the sweeper takes the order from here
+        log.exception("forwarding order %s failed", order_id)
 
-    forward(order_id)
+
+@shared_task
+def sweep_orders() -> None:
+    forwarding.sweep()
+
+
+@shared_task
+def release_held_orders() -> None:
+    forwarding.release_held()

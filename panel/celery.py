@@ -12,6 +12,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "sweep-orders": {
+        # Stuck sends to UNKNOWN, due and lost PENDING orders enqueued again.
+        "task": "orders.tasks.sweep_orders",
+        "schedule": 15.0,
+    },
+    "release-held-orders": {
+        "task": "orders.tasks.release_held_orders",
+        "schedule": crontab(minute="*/5"),
+    },
     "sync-catalogs": {
         "task": "catalog.tasks.sync_all_providers",
         "schedule": crontab(minute="*/30"),

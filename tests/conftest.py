@@ -44,6 +44,9 @@ def ledger_invariant(request):
         "db",
         "transactional_db",
     } & set(request.fixturenames)
+    from orders.placing import forget_recent_services
+
+    forget_recent_services()
     if uses_db:
         # Set the database up before this fixture, so it is torn down after the check.
         for name in ("transactional_db", "db"):

@@ -1,0 +1,78 @@
+"""Ending an order and refunding what was not delivered: once, whoever asks and however often.
+
+A compare-and-set on the status decides who settles; the unique refund row per order makes
+a replay impossible even if two callers raced past the check.
+"""
+
+from collections.abc import Iterable
+from decimal import ROUND_DOWN, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import ledger
+from accounts.models import LedgerKind, User
+from panel.money import MONEY_PLACES
+
+from .models import Order, OrderStatus
+
+ACTIVE = (OrderStatus.IN_PROGRESS,)
+FINAL = (OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED, OrderStatus.FAILED)
+
+
+def undelivered_refund(order: Order, remains: int) -> Decimal:
+    """The charge for the undelivered units: rate × clamp(remains, 0, units) / 1000, never more
+    than what was charged. Computed in proportion for packages and subscriptions."""
+    units = order.units
+    left = min(max(remains, 0), units)
+    refund = (order.charge * left / units).quantize(MONEY_PLACES, rounding=ROUND_DOWN)
+    return min(refund, order.charge)
+
+
+def settle(
+    order: Order,
+    *,
+    status: str,
+    refund: Decimal,
+    expected: Iterable[str] = ACTIVE,
+    memo: str = "",
+    by: User | None = None,
+    **fields,
+) -> bool:
+    """Move `order` from one of the `expected` statuses to `status`, refunding `refund` once.
+
+    Returns False (and changes nothing) if the order was no longer in an expected status.
+    Extra `fields` are written with the status (remains, error, …).
+    """
+    with transaction.atomic():
+        changed = Order.objects.filter(pk=order.pk, status__in=list(expected)).update(
+            status=status, refunded=refund, updated_at=timezone.now(), **fields
+        )
+        if not changed:
+            return False
+        if refund > 0:
+            ledger.credit(
+                user_id=order.user_id,
+                amount=refund,
+                kind=LedgerKind.REFUND,
+                order_id=order.pk,
+                memo=memo[:500],
+                by=by,
+            )
+    order.status, order.refunded = status, refund
+    for name, value in fields.items():
+        setattr(order, name, value)
+    return True
+
+
+def fail(order: Order, *, error: str, expected: Iterable[str], by: User | None = None) -> bool:
+    """FAILED with a full refund and the reason shown to the customer."""
+    return settle(
+        order,
+        status=OrderStatus.FAILED,
+        refund=order.charge,
+        expected=expected,
+        memo=f"Order #{order.pk} failed: {error}",
+        by=by,
+        error=error[:500],
+    )
