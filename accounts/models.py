@@ -144,3 +144,25 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"Payment #{self.pk} {self.amount} ({self.get_status_display()})"
+
+
+class ApiKey(models.Model):
+    """A customer's API v2 key, stored as a prefix plus an HMAC digest: never the key itself.
+
+    One per customer; regenerating replaces it, so the old key stops working at once.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_key"
+    )
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    enabled = models.BooleanField(default=True, help_text="Staff can switch API access off.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

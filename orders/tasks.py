@@ -25,3 +25,31 @@ def sweep_orders() -> None:
 @shared_task
 def release_held_orders() -> None:
     forwarding.release_held()
+
+
+@shared_task
+def forward_refill(refill_id: int) -> None:
+    from . import requests
+
+    requests.forward_refill(refill_id)
+
+
+@shared_task
+def forward_cancel(cancel_id: int) -> None:
+    from . import requests
+
+    requests.forward_cancel(cancel_id)
+
+
+@shared_task
+def poll_refills() -> None:
+    from . import requests
+
+    requests.poll_refills()
+
+
+@shared_task
+def sweep_requests() -> None:
+    from . import requests
+
+    requests.sweep_requests()

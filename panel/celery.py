@@ -17,6 +17,14 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.sweep_orders",
         "schedule": 15.0,
     },
+    "sweep-refills-and-cancels": {
+        "task": "orders.tasks.sweep_requests",
+        "schedule": 30.0,
+    },
+    "poll-refills": {
+        "task": "orders.tasks.poll_refills",
+        "schedule": crontab(minute="*"),
+    },
     "release-held-orders": {
         "task": "orders.tasks.release_held_orders",
         "schedule": crontab(minute="*/5"),

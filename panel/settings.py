@@ -143,6 +143,14 @@ LOGOUT_REDIRECT_URL = "login"
 PANEL_CURRENCY = env("PANEL_CURRENCY", default="USD")
 PANEL_NAME = env("PANEL_NAME", default="Boostly")
 
+# The panel's own /api/v2: requests per minute per key and per client IP (0: unlimited),
+# counted in Redis when there is one (RATELIMIT_REDIS_URL, default: the Redis broker).
+API_RATE_PER_KEY = env.int("API_RATE_PER_KEY", default=600)
+API_RATE_PER_IP = env.int("API_RATE_PER_IP", default=1200)
+
+# How long after placing a completed order of a refill service may be refilled.
+REFILL_WINDOW_DAYS = env.int("REFILL_WINDOW_DAYS", default=30)
+
 # Upstream calls: connect and read timeouts, and an overall deadline per request so that a
 # server dripping bytes cannot hold a worker.
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
@@ -162,6 +170,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+RATELIMIT_REDIS_URL = env(
+    "RATELIMIT_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "",
+)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -1,0 +1,307 @@
+"""The panel's own API v2 (docs/api-v2.md): answers exactly like an upstream provider.
+
+One view reads `key` and `action` from the query string, a form or multipart body, and hands
+each action to a small function calling the same code as the pages: `place_order` for `add`,
+`request_refill` / `request_cancel` for refills and cancels.
+"""
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from accounts.apikeys import user_for_key
+from accounts.ledger import InsufficientFunds
+from accounts.models import User
+from panel.ratelimit import allow
+
+from .models import Order, OrderStatus, Refill, RequestStatus
+from .placing import OrderError, place_order, sellable_services
+from .requests import RequestRefused, own_refill, request_cancel, request_refill
+
+log = logging.getLogger(__name__)
+
+MAX_IDS = 100
+REFERENCE_HOURS = 24
+ERROR_ORDER = {"error": "Incorrect order ID"}
+
+# Our statuses in the protocol's standard spelling. A failed order was fully refunded.
+API_STATUS = {
+    OrderStatus.PENDING: "Pending",
+    OrderStatus.SENDING: "Pending",
+    OrderStatus.HELD: "Pending",
+    OrderStatus.UNKNOWN: "In progress",
+    OrderStatus.IN_PROGRESS: "In progress",
+    OrderStatus.COMPLETED: "Completed",
+    OrderStatus.PARTIAL: "Partial",
+    OrderStatus.CANCELED: "Canceled",
+    OrderStatus.FAILED: "Canceled",
+}
+REFILL_STATUS = {
+    RequestStatus.PENDING: "Pending",
+    RequestStatus.SENDING: "Pending",
+    RequestStatus.ACCEPTED: "In progress",
+    RequestStatus.UNKNOWN: "In progress",
+    RequestStatus.COMPLETED: "Completed",
+    RequestStatus.REJECTED: "Rejected",
+    RequestStatus.FAILED: "Rejected",
+}
+
+
+def answer(data: object, status: int = 200) -> JsonResponse:
+    return JsonResponse(
+        data, status=status, safe=False, json_dumps_params={"separators": (",", ":")}
+    )
+
+
+def error(message: str, status: int = 200) -> JsonResponse:
+    return answer({"error": message}, status)
+
+
+@csrf_exempt
+@sensitive_post_parameters("key")
+@sensitive_variables("key")
+def api_v2(request: HttpRequest) -> JsonResponse:
+    if request.method not in ("GET", "POST"):
+        return error("Incorrect request", 405)
+    data = _fields(request)
+    key = data.get("key", "")
+    if not allow(f"ip:{_client_ip(request)}", settings.API_RATE_PER_IP):
+        return error("Too many requests", 429)
+    user = user_for_key(key)
+    if user is None:
+        return error("Invalid API key")
+    if not allow(f"user:{user.pk}", settings.API_RATE_PER_KEY):
+        return error("Too many requests", 429)
+    action = data.get("action", "")
+    handler = ACTIONS.get(action)
+    if handler is None:
+        return error("Incorrect request")
+    try:
+        return answer(handler(user, data))
+    except Exception:  # a bug: logged without the request's fields, so never with the key
+        log.exception("api action %r failed for user %s", action[:20], user.pk)
+        return error("Internal error, try again later", 500)
+
+
+def _fields(request: HttpRequest) -> dict[str, str]:
+    """Query string, then body fields (form or multipart) over it; first value of each."""
+    data = {name: request.GET.get(name, "") for name in request.GET}
+    if request.method == "POST":
+        data.update({name: request.POST.get(name, "") for name in request.POST})
+    return data
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def services(user: User, data: Mapping[str, str]) -> list[dict]:
+    rows = sellable_services().order_by("category__position", "category__name", "position", "id")
+    return [
+        {"service": pk, "name": name, "type": type_, "category": category, "rate": _money(rate),
+         "min": str(low), "max": str(high), "refill": refill, "cancel": cancel,
+         "dripfeed": dripfeed, "desc": desc}
+        for pk, name, type_, category, rate, low, high, refill, cancel, dripfeed, desc in
+        rows.values_list("pk", "name", "type", "category__name", "rate", "min", "max", "refill",
+                         "cancel", "dripfeed", "description")
+    ]  # fmt: skip
+
+
+def add(user: User, data: Mapping[str, str]) -> dict:
+    reference = (data.get("reference") or "").strip() or None
+    if reference is not None:
+        if len(reference) > 100 or not reference.isascii() or not reference.isprintable():
+            return {"error": "Incorrect request"}
+        existing = _by_reference(user, reference)
+        if existing is not None:
+            return {"order": existing}
+    try:
+        order = place_order(
+            user=user, service_id=data.get("service"), fields=data, client_reference=reference
+        )
+    except OrderError as exc:
+        return {"error": exc.message}
+    except InsufficientFunds:
+        return {"error": "Not enough funds on balance"}
+    except IntegrityError:  # the same reference placed concurrently: that one wins
+        existing = _by_reference(user, reference) if reference else None
+        return {"order": existing} if existing else {"error": "Incorrect request"}
+    return {"order": order.pk}
+
+
+def _by_reference(user: User, reference: str) -> int | None:
+    """The order placed with this reference in the last 24 hours; an older one frees it."""
+    row = (
+        Order.objects.filter(user=user, client_reference=reference)
+        .values_list("pk", "created_at")
+        .first()
+    )
+    if row is None:
+        return None
+    if row[1] >= timezone.now() - timedelta(hours=REFERENCE_HOURS):
+        return row[0]
+    Order.objects.filter(pk=row[0]).update(client_reference=None)
+    return None
+
+
+_STATUS_FIELDS = (
+    "pk",
+    "status",
+    "charge",
+    "refunded",
+    "start_count",
+    "remains",
+    "quantity",
+    "runs",
+)
+
+
+def status(user: User, data: Mapping[str, str]) -> dict:
+    if "orders" in data:
+        ids = _ids(data["orders"])
+        if isinstance(ids, dict):
+            return ids
+        found = {
+            row[0]: _status_of(row)
+            for row in Order.objects.filter(user=user, pk__in=[i for i in ids if isinstance(i, int)]).values_list(*_STATUS_FIELDS)
+        }  # fmt: skip
+        return {str(i): found.get(i, ERROR_ORDER) for i in ids}
+    order_id = _id(data.get("order"))
+    row = (
+        Order.objects.filter(user=user, pk=order_id).values_list(*_STATUS_FIELDS).first()
+        if order_id
+        else None
+    )
+    return _status_of(row) if row else ERROR_ORDER
+
+
+def _status_of(row: tuple) -> dict:
+    _, state, charge, refunded, start_count, remains, quantity, runs = row
+    total = quantity * (runs or 1)
+    if remains is None:
+        remains = 0 if state == OrderStatus.COMPLETED else total
+    return {
+        "charge": _money(charge - refunded),
+        "start_count": str(start_count or 0),
+        "status": API_STATUS.get(state, "Pending"),
+        "remains": str(remains),
+        "currency": settings.PANEL_CURRENCY,
+    }
+
+
+def refill(user: User, data: Mapping[str, str]) -> dict | list:
+    if "orders" in data:
+        ids = _ids(data["orders"])
+        if isinstance(ids, dict):
+            return ids
+        return [
+            {"order": i, "refill": _try(lambda i=i: request_refill(user=user, order_id=i).pk)}
+            for i in ids
+        ]
+    result = _try(lambda: request_refill(user=user, order_id=data.get("order")).pk)
+    return result if isinstance(result, dict) else {"refill": str(result)}
+
+
+def refill_status(user: User, data: Mapping[str, str]) -> dict | list:
+    if "refills" in data:
+        ids = _ids(data["refills"])
+        if isinstance(ids, dict):
+            return ids
+        found = {
+            r.pk: r
+            for r in Refill.objects.filter(user=user, pk__in=[i for i in ids if isinstance(i, int)])
+        }
+        return [
+            {
+                "refill": i,
+                "status": _refill_label(found[i]) if i in found else {"error": "Refill not found"},
+            }
+            for i in ids
+        ]
+    result = _try(lambda: own_refill(user=user, refill_id=data.get("refill")))
+    return result if isinstance(result, dict) else {"status": _refill_label(result)}
+
+
+def _refill_label(refill: Refill) -> str:
+    if refill.status == RequestStatus.ACCEPTED and refill.upstream_status:
+        return refill.upstream_status
+    return REFILL_STATUS.get(refill.status, "Pending")
+
+
+def cancel(user: User, data: Mapping[str, str]) -> list:
+    raw = data.get("orders") if "orders" in data else data.get("order", "")
+    ids = _ids(raw)
+    if isinstance(ids, dict):
+        return ids
+    return [
+        {"order": i, "cancel": _try(lambda i=i: request_cancel(user=user, order_id=i) and 1)}
+        for i in ids
+    ]
+
+
+def balance(user: User, data: Mapping[str, str]) -> dict:
+    value = User.objects.filter(pk=user.pk).values_list("balance", flat=True).get()
+    return {"balance": _money(value), "currency": settings.PANEL_CURRENCY}
+
+
+ACTIONS: dict[str, Callable[[User, Mapping[str, str]], object]] = {
+    "services": services,
+    "add": add,
+    "status": status,
+    "refill": refill,
+    "refill_status": refill_status,
+    "cancel": cancel,
+    "balance": balance,
+}
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+
+def _id(raw: object) -> int | None:
+    text = str(raw or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
+def _ids(raw: str) -> list[int | str] | dict:
+    """Comma-separated ids: numbers as ints, anything else kept (it answers a per-id error)."""
+    parts = [part.strip() for part in str(raw).split(",") if part.strip()]
+    if not parts:
+        return {"error": "Incorrect order ID"}
+    if len(parts) > MAX_IDS:
+        return {"error": "Incorrect request"}
+    ids: list[int | str] = []
+    for part in parts:
+        number = _id(part)
+        value = number if number is not None else part[:50]
+        if value not in ids:
+            ids.append(value)
+    return ids
+
+
+def _try(call: Callable) -> object:
+    try:
+        return call()
+    except RequestRefused as exc:
+        return {"error": exc.message}
+
+
+def _money(value: Decimal) -> str:
+    """A money value as providers write it: plain digits, no exponent, no trailing zeros
+    beyond two decimals (0.27819, 1.20, 100.00)."""
+    text = f"{value.normalize():f}"
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
