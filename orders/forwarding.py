@@ -82,6 +82,8 @@ def claim(order: Order, offer: UpstreamService) -> bool:
         updated_at=now,
     )
     if won:
+        # Re-read what will be sent: staff may have edited the link until the claim.
+        order.link, order.extra = Order.objects.values_list("link", "extra").get(pk=order.pk)
         order.status, order.upstream_service, order.provider_id = (
             OrderStatus.SENDING,
             offer,

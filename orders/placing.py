@@ -324,6 +324,11 @@ def parse_count(raw: object, *, field: str, label: str, upto: int = MAX_QUANTITY
     return int(text)
 
 
+def validate_link(link: str) -> str:
+    """The link rules of placement, for anyone else who accepts a link (staff edits)."""
+    return _link({"link": link})
+
+
 def _link(fields: Mapping[str, str]) -> str:
     link = str(fields.get("link") or "").strip()
     detail = None

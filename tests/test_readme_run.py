@@ -1,10 +1,13 @@
 """The README's run command starts the whole embedded panel and serves the services page."""
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -59,6 +62,11 @@ def test_make_run_serves_the_synced_catalog(tmp_path):
         assert page and 'class="service"' in page, output
         assert page.count('class="service"') > 1000
         assert "admin / admin-demo" in output and "demo / demo-customer" in output
+        # The printed API key works at once, with the demo funds.
+        key = re.search(r"key of demo: (\S+)", output).group(1)
+        body = urllib.parse.urlencode({"key": key, "action": "balance"}).encode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2", body, timeout=5) as response:  # noqa: S310
+            assert json.loads(response.read()) == {"balance": "100.00", "currency": "USD"}
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:

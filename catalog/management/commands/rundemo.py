@@ -47,7 +47,7 @@ class Command(BaseCommand):
             demo = setup_demo(api_url=sandbox.api_url, api_key=sandbox.key)
             self.stdout.write(f"Sandbox provider synced: {demo.sync}")
             processes = [self._spawn(command) for command in self._commands(host, port)]
-            self._banner(host, port, sandbox)
+            self._banner(host, port, sandbox, demo.api_key)
             self._supervise(processes)
         except KeyboardInterrupt:
             pass
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         # Own process group: Ctrl-C reaches us once and we stop the children in order.
         return subprocess.Popen(command, cwd=settings.BASE_DIR, start_new_session=True)  # noqa: S603
 
-    def _banner(self, host: str, port: int, sandbox: SandboxProcess) -> None:
+    def _banner(self, host: str, port: int, sandbox: SandboxProcess, api_key: str) -> None:
         url = f"http://{host}:{port}"
         self.stdout.write(
             self.style.SUCCESS(
@@ -80,6 +80,8 @@ class Command(BaseCommand):
                 f"  Admin:    {url}/admin/  login {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}\n"
                 f"  Customer: {url}/  login {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[1]}\n"
                 f"  Sandbox provider: {sandbox.api_url}\n"
+                f"  API:      {url}/api/v2  key of {DEMO_CUSTOMER[0]}: {api_key}\n"
+                f"    try:    curl -s -d key={api_key} -d action=balance {url}/api/v2\n"
                 "Ctrl-C stops everything.\n"
             )
         )
