@@ -11,6 +11,7 @@ from itertools import groupby
 
 from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 
 from .models import Service
 
@@ -45,6 +46,7 @@ def format_rate(rate: Decimal) -> str:
 
 def render_service_rows(groups: list[tuple[int, str, list[tuple]]]) -> str:
     currency = escape(settings.PANEL_CURRENCY)
+    order_url = reverse("order_new")
     parts = []
     for category_id, category, rows in groups:
         parts.append(
@@ -55,7 +57,8 @@ def render_service_rows(groups: list[tuple[int, str, list[tuple]]]) -> str:
             parts.append(
                 f'<tr class="service" data-id="{service_id}">'
                 f'<td class="id">{service_id}</td>'
-                f'<td class="name">{escape(name)}{_marks(refill, cancel, dripfeed)}'
+                f'<td class="name"><a href="{order_url}?service={service_id}">{escape(name)}</a>'
+                f"{_marks(refill, cancel, dripfeed)}"
                 f"{_description(description)}</td>"
                 f'<td class="rate">{format_rate(rate)} {currency}</td>'
                 f'<td class="num">{low:,}</td><td class="num">{high:,}</td></tr>'

@@ -278,12 +278,19 @@ def place_mass_order(*, user: User, text: str, max_lines: int = 1000) -> MassOrd
     total = sum((terms.charge for (_, terms), _ in valid), Decimal(0))
     if not valid:
         return MassOrderResult([], errors, total)
-    with transaction.atomic():
-        # All or nothing: a shortfall on any line places none of them.
-        orders = [_charge(user, service, terms, None) for (service, terms), _ in valid]
-        if None in orders:
-            raise _shortfall(user.pk, total)
+    try:
+        with transaction.atomic():
+            # All or nothing: a shortfall on any line places none of them.
+            orders = [_charge(user, service, terms, None) for (service, terms), _ in valid]
+            if None in orders:
+                raise _RollBack
+    except _RollBack:
+        raise _shortfall(user.pk, total) from None  # the balance as it is after the rollback
     return MassOrderResult(orders, errors, total)
+
+
+class _RollBack(Exception):
+    pass
 
 
 def _services_for(lines: list[tuple[int, str]]) -> dict[str, Service]:
