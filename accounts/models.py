@@ -16,6 +16,18 @@ class User(AbstractUser):
 
     balance = models.DecimalField(**MONEY, default=Decimal(0), editable=False)
 
+    def save(self, **kwargs):
+        # A full save would write back the balance read when the object was loaded, undoing
+        # any debit or credit committed since (a password change during an order, an admin
+        # edit). Only accounts.ledger writes the balance: leave it out of every other update.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "balance"
+            ]
+        super().save(**kwargs)
+
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="user_balance_not_negative")

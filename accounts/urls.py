@@ -1,14 +1,69 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .forms import PasswordChangeForm
 
-# Placeholder routes: the names base.html links to. Replaced by the accounts pages.
+# Template names differ from django.contrib.admin's registration/*.html on purpose: templates/
+# comes first, so reusing those names would restyle the admin's own password pages.
 urlpatterns = [
-    path("", views.todo, name="dashboard"),
-    path("signup", views.todo, name="signup"),
-    path("login", views.todo, name="login"),
-    path("logout", views.todo, name="logout"),
-    path("funds", views.todo, name="funds"),
-    path("transactions", views.todo, name="transactions"),
-    path("account", views.todo, name="account"),
+    path("", views.dashboard, name="dashboard"),
+    path("signup", views.signup, name="signup"),
+    path(
+        "login",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),  # POST only
+    path("funds", views.funds, name="funds"),
+    path("transactions", views.transactions, name="transactions"),
+    path("account", views.account, name="account"),
+    path(
+        "account/password",
+        auth_views.PasswordChangeView.as_view(
+            template_name="registration/change_password.html", form_class=PasswordChangeForm
+        ),
+        name="password_change",
+    ),
+    path(
+        "account/password/done",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="registration/change_password_done.html"
+        ),
+        name="password_change_done",
+    ),
+    path(
+        "password-reset",
+        auth_views.PasswordResetView.as_view(
+            template_name="registration/reset_password.html",
+            email_template_name="registration/reset_password_email.txt",
+            subject_template_name="registration/reset_password_subject.txt",
+            extra_email_context={"PANEL_NAME": settings.PANEL_NAME},
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/reset_password_sent.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>",
+        views.PasswordResetConfirmView.as_view(
+            template_name="registration/reset_password_confirm.html"
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/reset_password_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
 ]

@@ -1,5 +1,149 @@
-from django.http import HttpResponse
+"""The customer's account pages: dashboard, sign-up, adding funds, the ledger, the account.
+
+Log in, log out and the password pages are Django's own views with the panel's templates
+(accounts/urls.py); login throttling is django-axes (settings).
+"""
+
+from decimal import Decimal
+
+from axes.utils import reset as reset_login_failures
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from orders.models import Order, OrderStatus
+from panel.templatetags.panel import money
+
+from .forms import EmailForm, SetPasswordForm, SignupForm
+from .models import LedgerEntry, LedgerKind, Payment, User
+from .payments import METHODS
+
+RECENT_ORDERS = 10
+PAYMENTS_PER_PAGE = 20
+LEDGER_PER_PAGE = 50
+
+# The dashboard counts orders the way the customer sees them (Order.customer_status).
+ORDER_GROUPS = {
+    "active": [
+        OrderStatus.PENDING,
+        OrderStatus.SENDING,
+        OrderStatus.HELD,
+        OrderStatus.UNKNOWN,
+        OrderStatus.IN_PROGRESS,
+    ],
+    "completed": [OrderStatus.COMPLETED],
+    "partial": [OrderStatus.PARTIAL],
+    "canceled": [OrderStatus.CANCELED, OrderStatus.FAILED],
+}
 
 
-def todo(request):
-    return HttpResponse("coming soon")
+def order_counts(user: User) -> dict[str, int]:
+    """All of the customer's orders, and how many are in each group: one query."""
+    groups = {name: Count("id", filter=Q(status__in=s)) for name, s in ORDER_GROUPS.items()}
+    return Order.objects.filter(user=user).aggregate(total=Count("id"), **groups)
+
+
+def spent_on_orders(user: User) -> Decimal:
+    """What the customer's orders cost them: charges less refunds, from the ledger."""
+    kinds = [LedgerKind.CHARGE, LedgerKind.REFUND]
+    net = LedgerEntry.objects.filter(user=user, kind__in=kinds).aggregate(net=Sum("amount"))["net"]
+    return Decimal(0) - (net or Decimal(0))
+
+
+@require_http_methods(["GET", "HEAD"])
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("services")
+    recent = Order.objects.filter(user=request.user).select_related("service")[:RECENT_ORDERS]
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {
+            "counts": order_counts(request.user),
+            "spent": spent_on_orders(request.user),
+            "recent_orders": recent,
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to {settings.PANEL_NAME}, {user.username}!")
+        return redirect("dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def funds(request: HttpRequest) -> HttpResponse:
+    """One form per payment method; a valid one records a pending payment for staff."""
+    forms = {code: method.form_class()(prefix=code) for code, method in METHODS.items()}
+    if request.method == "POST":
+        method = METHODS.get(request.POST.get("method", ""))
+        if method is None:
+            return HttpResponseBadRequest("Unknown payment method.")
+        form = forms[method.code] = method.form_class()(request.POST, prefix=method.code)
+        if form.is_valid():
+            payment = method.start(user=request.user, data=form.cleaned_data)
+            messages.success(
+                request,
+                f"Payment #{payment.pk} of {money(payment.amount)} {settings.PANEL_CURRENCY} "
+                "is waiting for approval. Your balance grows once it is approved.",
+            )
+            return redirect("funds")
+    payments = Paginator(
+        Payment.objects.filter(user=request.user).order_by("-id"), PAYMENTS_PER_PAGE
+    )
+    return render(
+        request,
+        "accounts/funds.html",
+        {
+            "methods": [(method, forms[code]) for code, method in METHODS.items()],
+            "page": payments.get_page(request.GET.get("page")),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def transactions(request: HttpRequest) -> HttpResponse:
+    """The customer's ledger, newest first."""
+    entries = LedgerEntry.objects.filter(user=request.user).order_by("-id")
+    page = Paginator(entries, LEDGER_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounts/transactions.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    form = EmailForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your email address is saved.")
+        return redirect("account")
+    return render(request, "accounts/account.html", {"form": form})
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view, plus: a password set through the emailed link lifts the login lockout
+    of that username, so "reset your password" is a way out of being locked out."""
+
+    form_class = SetPasswordForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        reset_login_failures(username=form.user.get_username())
+        return response

@@ -1,0 +1,86 @@
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from orders.models import Order, OrderStatus
+
+from .helpers import assert_balances_match_ledger, fund, place
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_visitors_are_sent_to_the_services_page(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/services"
+
+
+def test_dashboard_shows_balance_spending_and_orders_by_status(alice_client, alice, service):
+    fund(alice, "50")
+    orders = [place(alice, service, quantity=1000) for _ in range(4)]
+    Order.objects.filter(pk=orders[0].pk).update(status=OrderStatus.COMPLETED)
+    Order.objects.filter(pk=orders[1].pk).update(status=OrderStatus.CANCELED)
+    Order.objects.filter(pk=orders[2].pk).update(status=OrderStatus.UNKNOWN)
+
+    response = alice_client.get("/")
+
+    counts = response.context["counts"]
+    assert counts == {"total": 4, "active": 2, "completed": 1, "partial": 0, "canceled": 1}
+    spent = sum(order.charge for order in orders)
+    assert response.context["spent"] == spent
+    alice.refresh_from_db()
+    assert alice.balance == Decimal("50") - spent
+    html = response.content.decode()
+    assert f"{alice.balance:.2f}" in html
+    # The panel's own statuses stay internal: UNKNOWN shows as "Processing".
+    assert "Processing" in html
+    assert "Needs review" not in html
+    assert_balances_match_ledger()
+
+
+def test_dashboard_lists_the_ten_newest_own_orders_linked_to_the_orders_page(
+    alice_client, alice, bob, service
+):
+    fund(alice, "50")
+    fund(bob, "50")
+    mine = [place(alice, service) for _ in range(12)]
+    theirs = place(bob, service)
+
+    response = alice_client.get("/")
+
+    recent = list(response.context["recent_orders"])
+    assert [o.pk for o in recent] == [o.pk for o in reversed(mine)][:10]
+    html = response.content.decode()
+    assert f'href="/orders?q={mine[-1].pk}"' in html
+    assert f'/orders?q={theirs.pk}"' not in html
+    assert f'/orders?q={mine[0].pk}"' not in html
+    assert_balances_match_ledger()
+
+
+def test_dashboard_without_orders_invites_a_first_order(alice_client):
+    html = alice_client.get("/").content.decode()
+    assert "No orders yet" in html
+    assert 'href="/order/new"' in html
+    assert 'href="/funds"' in html
+
+
+def dashboard_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    return len(queries)
+
+
+def test_dashboard_query_count_does_not_grow_with_orders(alice_client, alice, service):
+    fund(alice, "100")
+    place(alice, service)
+    one = dashboard_queries(alice_client)
+
+    for _ in range(29):
+        place(alice, service)
+    thirty = dashboard_queries(alice_client)
+
+    assert thirty == one
+    assert one <= 6
+    assert_balances_match_ledger()
