@@ -21,6 +21,7 @@ urlpatterns = [
     path("funds", views.funds, name="funds"),
     path("transactions", views.transactions, name="transactions"),
     path("account", views.account, name="account"),
+    path("account/api", views.api, name="api"),
     path(
         "account/password",
         auth_views.PasswordChangeView.as_view(

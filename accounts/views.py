@@ -16,13 +16,15 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from orders.models import Order, OrderStatus
 from panel.templatetags.panel import money
 
+from .apikeys import issue_key
 from .forms import EmailForm, SetPasswordForm, SignupForm
-from .models import LedgerEntry, LedgerKind, Payment, User
+from .models import ApiKey, LedgerEntry, LedgerKind, Payment, User
 from .payments import METHODS
 
 RECENT_ORDERS = 10
@@ -135,6 +137,28 @@ def account(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your email address is saved.")
         return redirect("account")
     return render(request, "accounts/account.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def api(request: HttpRequest) -> HttpResponse:
+    """The customer's API key (shown once, right after it is made) and the API's documentation."""
+    new_key = None
+    if request.method == "POST":
+        new_key = issue_key(request.user)  # the old key stops working now
+        messages.success(
+            request, "Your new API key is below. Copy it now: it won't be shown again."
+        )
+    key = ApiKey.objects.filter(user=request.user).first()
+    context = {
+        "key": key,
+        "new_key": new_key,
+        "api_url": request.build_absolute_uri(reverse("api_v2")),
+        "example_key": new_key or "YOUR_API_KEY",
+    }
+    response = render(request, "accounts/api.html", context)
+    response["Cache-Control"] = "no-store"  # the page may carry the key
+    return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
