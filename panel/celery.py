@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
 
@@ -15,7 +16,7 @@ app.conf.beat_schedule = {
     "sweep-orders": {
         # Stuck sends to UNKNOWN, due and lost PENDING orders enqueued again.
         "task": "orders.tasks.sweep_orders",
-        "schedule": 15.0,
+        "schedule": settings.SWEEP_SECONDS,
     },
     "sweep-refills-and-cancels": {
         "task": "orders.tasks.sweep_requests",
@@ -23,7 +24,15 @@ app.conf.beat_schedule = {
     },
     "poll-refills": {
         "task": "orders.tasks.poll_refills",
-        "schedule": crontab(minute="*"),
+        "schedule": settings.POLL_SECONDS,
+    },
+    "poll-orders": {
+        # Upstream statuses of active orders: progress, then settlement with refunds, once.
+        "task": "orders.tasks.poll_orders",
+        "schedule": settings.POLL_SECONDS,
+        "options": {
+            "expires": settings.POLL_SECONDS
+        },  # a run a busy worker never started is not worth queueing
     },
     "release-held-orders": {
         "task": "orders.tasks.release_held_orders",

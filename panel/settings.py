@@ -149,6 +149,10 @@ PANEL_NAME = env("PANEL_NAME", default="Boostly")
 API_RATE_PER_KEY = env.int("API_RATE_PER_KEY", default=600)
 API_RATE_PER_IP = env.int("API_RATE_PER_IP", default=1200)
 
+# How often beat polls upstream statuses and sweeps stuck or lost orders (seconds).
+POLL_SECONDS = env.float("POLL_SECONDS", default=60.0)
+SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=15.0)
+
 # How long after placing a completed order of a refill service may be refilled.
 REFILL_WINDOW_DAYS = env.int("REFILL_WINDOW_DAYS", default=30)
 
