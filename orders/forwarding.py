@@ -222,12 +222,15 @@ def sweep(*, now=None) -> dict[str, int]:
         flag="the send did not finish (worker stopped mid-send?): not resent",
         updated_at=now,
     )
-    settle_after = now - timedelta(seconds=20)  # leave freshly placed orders to their own task
+    # Leave freshly placed (or freshly re-enqueued) orders to the task already on its way;
+    # marking them stops a long queue from being refilled with duplicates every sweep.
+    settle_after = now - timedelta(seconds=60)
     due = list(
         Order.objects.filter(status=OrderStatus.PENDING, updated_at__lt=settle_after)
         .exclude(next_attempt_at__gt=now)
         .values_list("pk", flat=True)[:5000]
     )
+    Order.objects.filter(pk__in=due, status=OrderStatus.PENDING).update(updated_at=now)
     for order_id in due:
         _enqueue(order_id)
     return {"to_unknown": stuck, "enqueued": len(due)}

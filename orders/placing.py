@@ -232,14 +232,25 @@ def _charge_one_by_one(cursor, params: dict) -> tuple | None:
     return order_row
 
 
+# While the broker is failing, this process stops trying for a while: a hung broker would
+# otherwise hold every placement (and a mass order once per line) for seconds.
+BROKER_PAUSE_SECONDS = 30.0
+_broker_down_until = 0.0
+
+
 def enqueue_forwarding(order_id: int) -> None:
     """Hand the order to a worker. A broker outage must not fail the placement: the sweeper
     re-enqueues PENDING orders whose task never arrived."""
+    global _broker_down_until
     from .tasks import forward_order
 
+    if time.monotonic() < _broker_down_until:
+        log.warning("broker down: order %s left to the sweeper", order_id)
+        return
     try:
         forward_order.delay(order_id)
     except Exception:  # any broker failure; the order is safe in the database
+        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
         log.exception("could not enqueue order %s; the sweeper will pick it up", order_id)
 
 
