@@ -22,7 +22,7 @@ from accounts.ledger import InsufficientFunds
 from accounts.models import User
 from panel.ratelimit import allow
 
-from .models import Order, OrderStatus, Refill, RequestStatus
+from .models import REFILL_STATUS, Order, OrderStatus, Refill, RequestStatus
 from .placing import OrderError, place_order, sellable_services
 from .requests import RequestRefused, own_refill, request_cancel, request_refill
 
@@ -43,15 +43,6 @@ API_STATUS = {
     OrderStatus.PARTIAL: "Partial",
     OrderStatus.CANCELED: "Canceled",
     OrderStatus.FAILED: "Canceled",
-}
-REFILL_STATUS = {
-    RequestStatus.PENDING: "Pending",
-    RequestStatus.SENDING: "Pending",
-    RequestStatus.ACCEPTED: "In progress",
-    RequestStatus.UNKNOWN: "In progress",
-    RequestStatus.COMPLETED: "Completed",
-    RequestStatus.REJECTED: "Rejected",
-    RequestStatus.FAILED: "Rejected",
 }
 
 

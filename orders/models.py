@@ -148,6 +148,18 @@ class RequestStatus(models.TextChoices):
     UNKNOWN = "unknown", "Needs review"
 
 
+# What a customer (and the API) sees for each refill status.
+REFILL_STATUS = {
+    RequestStatus.PENDING: "Pending",
+    RequestStatus.SENDING: "Pending",
+    RequestStatus.ACCEPTED: "In progress",
+    RequestStatus.UNKNOWN: "In progress",
+    RequestStatus.COMPLETED: "Completed",
+    RequestStatus.REJECTED: "Rejected",
+    RequestStatus.FAILED: "Rejected",
+}
+
+
 class Refill(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -50,6 +50,7 @@ def settle(
         )
         if not changed:
             return False
+        _close_cancel_requests(order.pk, status)
         if refund > 0:
             ledger.credit(
                 user_id=order.user_id,
@@ -63,6 +64,17 @@ def settle(
     for name, value in fields.items():
         setattr(order, name, value)
     return True
+
+
+def _close_cancel_requests(order_id: int, status: str) -> None:
+    """An open cancel request ends with its order: done if the order stopped, refused if it
+    completed anyway."""
+    from .models import CancelRequest, RequestStatus
+
+    outcome = RequestStatus.REJECTED if status == OrderStatus.COMPLETED else RequestStatus.COMPLETED
+    CancelRequest.objects.filter(
+        order_id=order_id, status__in=[RequestStatus.PENDING, RequestStatus.ACCEPTED]
+    ).update(status=outcome, updated_at=timezone.now())
 
 
 def fail(order: Order, *, error: str, expected: Iterable[str], by: User | None = None) -> bool:

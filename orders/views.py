@@ -1,7 +1,7 @@
-"""The customer's order pages: new order, mass order, the orders list.
+"""The customer's order pages: new order, mass order, the orders list, refills and cancels.
 
-Thin: parse the request, call orders.placing, answer. Placing is the only judge of an order
-and its charge; the page's script only previews the charge.
+Thin: parse the request, call orders.placing or orders.requests, answer. Placing is the only
+judge of an order and its charge; the page's script only previews the charge.
 """
 
 from decimal import Decimal
@@ -12,16 +12,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ledger import InsufficientFunds
 from panel.templatetags.panel import money
 
 from . import forms
-from .models import Order, OrderStatus
+from .models import REFILL_STATUS, CancelRequest, Order, OrderStatus, Refill, RequestStatus
 from .placing import (
     LineError,
     OrderError,
@@ -31,6 +34,7 @@ from .placing import (
     shortfall_message,
     validate,
 )
+from .requests import OPEN, RequestRefused, can_refill, request_cancel, request_refill
 from .types import spec_for
 
 # --- new order ------------------------------------------------------------------------------
@@ -263,6 +267,7 @@ def orders(request):
     for order in page:
         order.badge = BADGE.get(order.status, "in_progress")
         order.web_link = _is_web(order.link)
+    _mark_actions(page.object_list)
     return render(
         request,
         "orders/list.html",
@@ -271,8 +276,118 @@ def orders(request):
             "tabs": TABS,
             "status": tab[0],
             "query": query,
+            "here": request.get_full_path(),
         },
     )
+
+
+# --- refills and cancels --------------------------------------------------------------------
+
+CANCELABLE = (OrderStatus.PENDING, OrderStatus.HELD, OrderStatus.IN_PROGRESS)
+REFUSED = (RequestStatus.REJECTED, RequestStatus.FAILED)
+REFILL_BADGE = {"Pending": "pending", "In progress": "in_progress", "Completed": "completed"}
+
+
+def _mark_actions(orders) -> None:
+    """What each row offers. One query for the page's open refills, one for the cancel
+    requests of its running orders (the latest one says requested, or rejected and why)."""
+    ids = [order.pk for order in orders]
+    if not ids:
+        return
+    refills = {
+        refill.order_id: refill
+        for refill in Refill.objects.filter(order_id__in=ids, status__in=OPEN).only(
+            "id", "order_id", "status"
+        )
+    }
+    running = [order.pk for order in orders if order.status in CANCELABLE]
+    cancels = {}
+    if running:
+        for cancel in (
+            CancelRequest.objects.filter(order_id__in=running, status__in=(*OPEN, *REFUSED))
+            .only("id", "order_id", "status", "error")
+            .order_by("id")
+        ):
+            cancels[cancel.order_id] = cancel  # the latest wins
+    now = timezone.now()
+    for order in orders:
+        refill = refills.get(order.pk)
+        order.open_refill = REFILL_STATUS.get(refill.status, "Pending") if refill else ""
+        order.refillable = not refill and can_refill(order, now=now)
+        cancel = cancels.get(order.pk)
+        order.cancel_requested = bool(cancel) and cancel.status in OPEN
+        order.cancel_rejected = bool(cancel) and cancel.status in REFUSED
+        order.cancel_error = cancel.error if order.cancel_rejected else ""
+        order.cancelable = (
+            order.status in CANCELABLE and order.service.cancel and not order.cancel_requested
+        )
+
+
+@login_required
+@require_POST
+def order_refill(request, order_id: int):
+    order = _customer_order(request, order_id)
+    try:
+        refill = request_refill(user=request.user, order_id=order.pk)
+    except RequestRefused:
+        messages.error(
+            request,
+            f"Order #{order.pk} cannot be refilled: refills are for completed orders of "
+            f"services with refill, within {settings.REFILL_WINDOW_DAYS} days of the order, "
+            "one at a time.",
+        )
+    else:
+        messages.success(request, f"Refill #{refill.pk} requested for order #{order.pk}.")
+    return _back_to_orders(request)
+
+
+@login_required
+@require_POST
+def order_cancel(request, order_id: int):
+    order = _customer_order(request, order_id)
+    try:
+        result = request_cancel(user=request.user, order_id=order.pk)
+    except RequestRefused:
+        messages.error(
+            request,
+            f"Order #{order.pk} cannot be canceled: its service does not allow cancel, "
+            "a cancel is already requested, or the order is past the point of canceling.",
+        )
+    else:
+        if isinstance(result, Order):
+            messages.success(
+                request, f"Order #{order.pk} canceled and refunded {_money(result.refunded)}."
+            )
+        else:
+            messages.success(request, f"Cancel requested for order #{order.pk}.")
+    return _back_to_orders(request)
+
+
+def _customer_order(request, order_id: int) -> Order:
+    """Another customer's order is not found, exactly like one that does not exist."""
+    return get_object_or_404(Order.objects.only("id"), pk=order_id, user=request.user)
+
+
+def _back_to_orders(request):
+    """Back to the list the button was on, with its tab, search and page."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("orders")
+    return redirect(target)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def refills(request):
+    found = Refill.objects.filter(user=request.user).select_related("order__service")
+    page = Paginator(found.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    for refill in page:
+        refill.label = REFILL_STATUS.get(refill.status, "Pending")
+        refill.badge = REFILL_BADGE.get(refill.label, "failed")
+        refill.web_link = _is_web(refill.order.link)
+    return render(request, "orders/refills.html", {"page": page})
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -366,3 +366,27 @@
   if (search.value || categorySelect.value) fillOptions();
   if (serviceInput.value) update();
 })();
+
+// The orders list: ask before a refill or cancel is requested, and send each form once.
+// Without JS the forms post as they are; the server refuses a second request anyway.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+    if (form.dataset.sent || !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sent = "1";
+    form.querySelectorAll("button").forEach((button) => (button.disabled = true));
+  });
+  // "Back" may show this page from the cache: make its buttons usable again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-confirm]").forEach((form) => {
+      delete form.dataset.sent;
+      form.querySelectorAll("button").forEach((button) => (button.disabled = false));
+    });
+  });
+})();
