@@ -51,7 +51,9 @@ def worker(
     mode: str, service_id: int, user_ids: list[int], seconds: float, offset: int, out
 ) -> None:
     setup_django(migrate=False)
-    place = {"function": _by_function, "page": _by_page, "bare": _by_hand}[mode](service_id)
+    place = {"function": _by_function, "page": _by_page, "bare": _by_hand}[mode](
+        service_id, user_ids
+    )
     count, deadline = 0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         place(user_ids[(offset + count) % len(user_ids)], count)
@@ -59,16 +61,15 @@ def worker(
     out.put(count)
 
 
-def _by_function(service_id: int):
+def _by_function(service_id: int, user_ids: list[int]):
     from accounts.models import User
     from orders.placing import place_order
 
-    users: dict[int, User] = {}
+    users = {user.pk: user for user in User.objects.filter(pk__in=user_ids)}
 
     def place(user_id: int, n: int) -> None:
-        user = users.setdefault(user_id, User.objects.get(pk=user_id))
         place_order(
-            user=user,
+            user=users[user_id],
             service_id=service_id,
             fields={"link": f"https://x.test/{n}", "quantity": "1000"},
         )
@@ -76,19 +77,18 @@ def _by_function(service_id: int):
     return place
 
 
-def _by_page(service_id: int):
+def _by_page(service_id: int, user_ids: list[int]):
     from django.test import Client
 
     from accounts.models import User
 
     clients: dict[int, Client] = {}
+    for user in User.objects.filter(pk__in=user_ids):  # logged in before the clock starts
+        clients[user.pk] = Client()
+        clients[user.pk].force_login(user)
 
     def place(user_id: int, n: int) -> None:
-        client = clients.get(user_id)
-        if client is None:
-            client = clients[user_id] = Client()
-            client.force_login(User.objects.get(pk=user_id))
-        response = client.post(
+        response = clients[user_id].post(
             "/order/new",
             {
                 "service": service_id,
@@ -102,7 +102,7 @@ def _by_page(service_id: int):
     return place
 
 
-def _by_hand(service_id: int):
+def _by_hand(service_id: int, user_ids: list[int]):
     from django.db import connection
 
     def place(user_id: int, n: int) -> None:
