@@ -53,3 +53,10 @@ def sweep_requests() -> None:
     from . import requests
 
     requests.sweep_requests()
+
+
+@shared_task
+def poll_orders() -> None:
+    from . import polling
+
+    polling.poll_orders()
