@@ -17,3 +17,11 @@ urlpatterns = [
         "favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)
     ),
 ]
+
+if settings.BENCH_VIEWS:  # bench/api_throughput.py's anchors: off unless BENCH_VIEWS=1
+    from panel import benchviews
+
+    urlpatterns += [
+        path("bench/minimal", benchviews.minimal),
+        path("bench/bare-add", benchviews.bare_add),
+    ]

@@ -1,0 +1,300 @@
+"""A second panel run as real processes, for tests that chain panels (stdlib + project deps).
+
+    panel = PanelProcess(name="b", database_url=..., broker_url=..., work_dir=tmp)
+    panel.create_database()      # DROP … WITH (FORCE), CREATE
+    panel.migrate()
+    info = panel.shell_json("…; print(json.dumps({...}))")   # `manage.py shell -c` in its env
+    panel.start()                # granian WSGI on a free 127.0.0.1 port + one Celery worker
+    panel.api("balance", key=...)
+    panel.stop()                 # SIGTERM, then SIGKILL after a bound; the whole process groups
+    panel.drop_database()
+
+Every wait is bounded. Each process runs in a session of its own, so stopping it reaches its
+children (granian workers, the prefork pool) and nothing else on the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+QUEUE = "celery"  # the default queue of every panel task
+UNACKED_KEYS = ("unacked", "unacked_index", "unacked_mutex")  # kombu's Redis transport
+
+
+class PanelError(RuntimeError):
+    """A panel process did not start, stop or answer as expected."""
+
+
+def server_database_url(settings_dict: Mapping, name: str) -> str:
+    """A DATABASE_URL on the same PostgreSQL server as `settings_dict`, for database `name`."""
+    if "postgresql" not in settings_dict["ENGINE"]:
+        raise PanelError(f"a second panel needs PostgreSQL, not {settings_dict['ENGINE']}")
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or "5432"
+    return f"postgres://{auth}{host}:{port}/{name}"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> int | None:
+    """SIGTERM to the process's group, wait up to `timeout`, then SIGKILL the group."""
+    if process is None:
+        return None
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout)
+    # Its children (granian workers, pool processes) too, whatever the leader did.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    try:
+        return process.wait(10)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def purge_queue(broker_url: str) -> int:
+    """Drop the default queue's waiting messages and the unacknowledged set; only Celery's own
+    keys, never the whole Redis database. Returns how many messages were dropped."""
+    import redis
+
+    client = redis.Redis.from_url(broker_url, socket_timeout=5, socket_connect_timeout=2)
+    try:
+        keys = [k for k in client.scan_iter(match=f"{QUEUE}*") if client.type(k) == b"list"]
+        dropped = sum(client.llen(key) for key in keys)
+        if keys:
+            client.delete(*keys)
+        client.delete(*UNACKED_KEYS)
+        return dropped
+    finally:
+        client.close()
+
+
+class PanelProcess:
+    """One panel: its own database, broker (a Redis db), var dir, web server and worker."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        database_url: str,
+        broker_url: str,
+        work_dir: Path,
+        extra_env: Mapping[str, str] | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        if not broker_url.startswith("redis://"):
+            raise PanelError(f"a second panel needs a Redis broker, not {broker_url!r}")
+        self.name = name
+        self.database_url = database_url
+        self.broker_url = broker_url
+        self.host = host
+        self.port: int | None = None
+        self.work_dir = Path(work_dir)
+        (self.work_dir / "var").mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker_url,
+            "RATELIMIT_REDIS_URL": broker_url,
+            "PANEL_VAR_DIR": str(self.work_dir / "var"),
+            "DJANGO_SETTINGS_MODULE": "panel.settings",
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": "INFO",
+            **(extra_env or {}),
+        }
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        self.env = env
+        self.web: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise PanelError(f"panel {self.name} has no web server running")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/v2"
+
+    def log_path(self, what: str) -> Path:
+        return self.work_dir / f"{self.name}-{what}.log"
+
+    def log(self, what: str) -> str:
+        try:
+            return self.log_path(what).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    # -- database --------------------------------------------------------------------------
+
+    def _admin(self):
+        import psycopg
+
+        base, name = self.database_url.rsplit("/", 1)
+        return psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5), name
+
+    def create_database(self) -> None:
+        """Drop the database if a previous run left it, and create it empty."""
+        conn, name = self._admin()
+        with conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop_database(self) -> None:
+        conn, name = self._admin()
+        with conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    # -- management commands --------------------------------------------------------------
+
+    def manage(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
+        """`manage.py <args>` in this panel's environment; a failure raises with its output."""
+        try:
+            done = subprocess.run(  # noqa: S603 - our interpreter, our manage.py
+                [sys.executable, str(ROOT / "manage.py"), *args],
+                cwd=ROOT,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise PanelError(
+                f"panel {self.name}: manage.py {args[0]} took over {timeout}s"
+            ) from exc
+        if done.returncode != 0:
+            raise PanelError(
+                f"panel {self.name}: manage.py {args[0]} exited {done.returncode}\n"
+                f"stdout:\n{done.stdout[-4000:]}\nstderr:\n{done.stderr[-4000:]}"
+            )
+        return done
+
+    def migrate(self) -> None:
+        self.manage("migrate", "--no-input", "-v", "0", timeout=300)
+
+    def shell(self, code: str, timeout: float = 120.0) -> str:
+        """Run `code` with `manage.py shell -c`; returns what it printed."""
+        return self.manage("shell", "-c", code, timeout=timeout).stdout
+
+    def shell_json(self, code: str, timeout: float = 120.0) -> Any:
+        """Run `code`, whose last printed line is JSON, and decode that line."""
+        out = self.shell(code, timeout=timeout)
+        lines = [line for line in out.splitlines() if line.strip()]
+        if not lines:
+            raise PanelError(f"panel {self.name}: the shell printed nothing")
+        return json.loads(lines[-1])
+
+    # -- processes -------------------------------------------------------------------------
+
+    def _spawn(self, command: list[str], what: str) -> subprocess.Popen:
+        with self.log_path(what).open("ab") as log:
+            return subprocess.Popen(  # noqa: S603 - our interpreter's tools, our app
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: stop() reaches its children
+            )
+
+    def start(self, *, worker: bool = True, timeout: float = 60.0) -> None:
+        """The web server (granian WSGI, 1 worker, 1 blocking thread) and, unless told not to,
+        one Celery worker (prefork, concurrency 1); returns once both answer."""
+        purge_queue(self.broker_url)  # what an earlier, interrupted run may have left
+        self.port = free_port(self.host)
+        self.web = self._spawn(
+            [str(BIN / "granian"), "--interface", "wsgi", "--host", self.host,
+             "--port", str(self.port), "--workers", "1", "--blocking-threads", "1",
+             "--log-level", "warning", "panel.wsgi:application"],
+            "web",
+        )  # fmt: skip
+        if worker:
+            self.worker = self._spawn(
+                [sys.executable, "-m", "celery", "-A", "panel", "worker", "--pool", "prefork",
+                 "--concurrency", "1", "--without-gossip", "--without-mingle",
+                 "--without-heartbeat", "-n", f"panel-{self.name}-{os.getpid()}@%h",
+                 "--loglevel", "INFO"],
+                "worker",
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        self._wait_web(deadline)
+        if worker:
+            self._wait_worker(deadline)
+
+    def _wait_web(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if self.web is None or self.web.poll() is not None:
+                raise PanelError(f"panel {self.name}: web server exited\n{self.log('web')[-4000:]}")
+            try:
+                answer = self.api("balance", key="")
+            except (OSError, http.client.HTTPException, ValueError):
+                time.sleep(0.1)
+                continue
+            if answer == {"error": "Invalid API key"}:
+                return
+            raise PanelError(f"panel {self.name}: unexpected answer {answer!r}")
+        raise PanelError(f"panel {self.name}: web server not up\n{self.log('web')[-4000:]}")
+
+    def _wait_worker(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if self.worker is None or self.worker.poll() is not None:
+                raise PanelError(f"panel {self.name}: worker exited\n{self.log('worker')[-4000:]}")
+            if " ready." in self.log("worker"):
+                return
+            time.sleep(0.1)
+        raise PanelError(f"panel {self.name}: worker not ready\n{self.log('worker')[-4000:]}")
+
+    def stop(self) -> None:
+        """Stop the worker and the web server (SIGTERM, SIGKILL after a bound), then drop
+        whatever the worker left in its queue."""
+        worker, self.worker = self.worker, None
+        web, self.web = self.web, None
+        stop_process(worker)
+        stop_process(web)
+        with contextlib.suppress(Exception):  # Redis gone: nothing to clean
+            purge_queue(self.broker_url)
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def api(self, action: str, *, key: str, timeout: float = 30.0, **fields: Any) -> Any:
+        """POST one API v2 request, form-encoded, and decode the JSON answer."""
+        body = urllib.parse.urlencode({"key": key, "action": action, **fields})
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request(
+                "POST",
+                "/api/v2",
+                body=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            return json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
