@@ -3,9 +3,10 @@
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .models import ApiKey, User
@@ -40,18 +41,28 @@ def issue_key(user: User) -> str:
     raise RuntimeError("could not issue a unique API key")
 
 
+# One round trip, no ORM query building: every API request pays for this lookup.
+_LOOKUP = """
+SELECT k.id, k.digest, k.user_id, (k.last_used_at IS NULL OR k.last_used_at < %s)
+FROM accounts_apikey k JOIN accounts_user u ON u.id = k.user_id
+WHERE k.prefix = %s AND k.enabled AND u.is_active
+"""
+
+
 def user_for_key(key: object) -> User | None:
-    """The active customer owning `key`, or None. Constant-time comparison of the digest."""
+    """The active customer owning `key`, or None. Constant-time comparison of the digest.
+
+    The user comes back deferred: only its id is loaded, other fields load if touched.
+    """
     if not isinstance(key, str) or not (PREFIX_LENGTH < len(key) <= 200) or not key.isascii():
         return None
-    row = (
-        ApiKey.objects.select_related("user")
-        .filter(prefix=key[:PREFIX_LENGTH], enabled=True, user__is_active=True)
-        .first()
-    )
-    if row is None or not hmac.compare_digest(row.digest, _digest(key)):
-        return None
     now = timezone.now()
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        ApiKey.objects.filter(pk=row.pk).update(last_used_at=now)  # at most once a minute
-    return row.user
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP, [now - timedelta(seconds=60), key[:PREFIX_LENGTH]])
+        row = cursor.fetchone()
+    if row is None or not hmac.compare_digest(row[1], _digest(key)):
+        return None
+    key_id, _, user_id, stale = row
+    if stale:
+        ApiKey.objects.filter(pk=key_id).update(last_used_at=now)  # at most once a minute
+    return User.from_db(connection.alias, ["id"], [user_id])

@@ -50,7 +50,7 @@ def prepare(customers: int) -> tuple[int, list[int]]:
 def worker(
     mode: str, service_id: int, user_ids: list[int], seconds: float, offset: int, out
 ) -> None:
-    setup_django(migrate=False)
+    setup_django(migrate=False)  # inherits BENCH_DATABASE_URL from main()
     place = {"function": _by_function, "page": _by_page, "bare": _by_hand}[mode](
         service_id, user_ids
     )
@@ -171,6 +171,10 @@ def main() -> None:
     parser.add_argument("--modes", default="bare,function,page")
     args = parser.parse_args()
     os.environ["CELERY_BROKER_URL"] = BROKER
+    # A database of its own: prepare() truncates every table it uses.
+    os.environ.setdefault(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/panel_bench_placement"
+    )
     setup_django()
     from django.db import connection
 

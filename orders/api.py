@@ -11,7 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -146,39 +146,37 @@ def _by_reference(user: User, reference: str) -> int | None:
     return None
 
 
-_STATUS_FIELDS = (
-    "pk",
-    "status",
-    "charge",
-    "refunded",
-    "start_count",
-    "remains",
-    "quantity",
-    "runs",
-)
-
-
 def status(user: User, data: Mapping[str, str]) -> dict:
     if "orders" in data:
         ids = _ids(data["orders"])
         if isinstance(ids, dict):
             return ids
-        found = {
-            row[0]: _status_of(row)
-            for row in Order.objects.filter(user=user, pk__in=[i for i in ids if isinstance(i, int)]).values_list(*_STATUS_FIELDS)
-        }  # fmt: skip
+        found = {row[0]: _status_of(row) for row in _status_rows(user, ids)}
         return {str(i): found.get(i, ERROR_ORDER) for i in ids}
     order_id = _id(data.get("order"))
-    row = (
-        Order.objects.filter(user=user, pk=order_id).values_list(*_STATUS_FIELDS).first()
-        if order_id
-        else None
-    )
-    return _status_of(row) if row else ERROR_ORDER
+    rows = _status_rows(user, [order_id]) if order_id else []
+    return _status_of(rows[0]) if rows else ERROR_ORDER
+
+
+def _status_rows(user: User, ids: list) -> list[tuple]:
+    """The customer's orders among `ids`, by hand-written SQL: this is the hottest read of the
+    API (100 ids a call, every minute, from every reseller polling us)."""
+    numbers = [i for i in ids if isinstance(i, int)]
+    if not numbers:
+        return []
+    marks = ", ".join(["%s"] * len(numbers))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, status, charge, refunded, start_count, remains, quantity, runs "  # noqa: S608
+            f"FROM orders_order WHERE user_id = %s AND id IN ({marks})",
+            [user.pk, *numbers],
+        )
+        return cursor.fetchall()
 
 
 def _status_of(row: tuple) -> dict:
     _, state, charge, refunded, start_count, remains, quantity, runs = row
+    charge, refunded = Decimal(str(charge)), Decimal(str(refunded))  # SQLite returns floats
     total = quantity * (runs or 1)
     if remains is None:
         remains = 0 if state == OrderStatus.COMPLETED else total
