@@ -1,44 +1,22 @@
 """Concurrent placements for one customer, with real threads on PostgreSQL."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts import ledger
 from accounts.models import LedgerEntry, LedgerKind, User
 from orders.models import Order
 from orders.placing import place_order
 from tests.catalog.factories import make_provider, make_service, make_upstream
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 50
 AFFORDABLE = 10
 ROUNDS = 20
-
-
-def run_together(count: int, work) -> list:
-    """Start `count` threads at the same instant; each returns its result or its exception."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # collected, asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_fifty_threads_exactly_ten_affordable_orders_succeed_every_time():

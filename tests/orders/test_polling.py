@@ -4,13 +4,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from orders.forwarding import forward
 from orders.models import Order, OrderStatus
 from orders.placing import place_order
 from orders.polling import poll_orders
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,28 +96,6 @@ def refund_rows() -> int:
 def refunded_total() -> Decimal:
     total = LedgerEntry.objects.filter(kind=LedgerKind.REFUND).aggregate(s=Sum("amount"))["s"]
     return total or Decimal(0)
-
-
-def run_together(count: int, work) -> list:
-    """Start `count` threads at the same instant, each on its own database connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # collected, asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 # --- final statuses -----------------------------------------------------------------------------
