@@ -164,19 +164,24 @@ def _status_rows(user: User, ids: list) -> list[tuple]:
     numbers = [i for i in ids if isinstance(i, int)]
     if not numbers:
         return []
-    marks = ", ".join(["%s"] * len(numbers))
+    columns = "id, status, charge, refunded, start_count, remains, quantity, runs"
+    if connection.vendor == "postgresql":
+        # One text parameter instead of a hundred: quoting each id costs more than the query.
+        where, params = "id = ANY(%s::bigint[])", ["{" + ",".join(map(str, numbers)) + "}"]
+    else:
+        where, params = f"id IN ({', '.join(['%s'] * len(numbers))})", numbers
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, status, charge, refunded, start_count, remains, quantity, runs "  # noqa: S608
-            f"FROM orders_order WHERE user_id = %s AND id IN ({marks})",
-            [user.pk, *numbers],
+            f"SELECT {columns} FROM orders_order WHERE user_id = %s AND {where}",  # noqa: S608
+            [user.pk, *params],
         )
         return cursor.fetchall()
 
 
 def _status_of(row: tuple) -> dict:
     _, state, charge, refunded, start_count, remains, quantity, runs = row
-    charge, refunded = Decimal(str(charge)), Decimal(str(refunded))  # SQLite returns floats
+    if not isinstance(charge, Decimal):  # SQLite returns floats
+        charge, refunded = Decimal(str(charge)), Decimal(str(refunded))
     total = quantity * (runs or 1)
     if remains is None:
         remains = 0 if state == OrderStatus.COMPLETED else total
