@@ -713,7 +713,9 @@ def _statuses(answer: Any, ids: list[str]) -> dict[str, OrderStatus | ItemError]
         try:
             result[str(key)] = _item_error(item) or _order_status(item)
         except BadShape as exc:
-            raise exc.at(f"order {key}") from None
+            # One garbled entry must not hide the other 99 answers, run after run: it becomes
+            # that id's error (flagged for staff by the poller), the rest is still used.
+            result[str(key)] = ItemError(f"malformed status answer: {exc}")
     return result
 
 

@@ -605,11 +605,12 @@ def test_statuses_of_nothing_asks_nothing(server, client):
     assert server.requests == []
 
 
-def test_statuses_with_an_ill_shaped_item_is_unknown(server, client):
-    server.reply({"1": {"status": "Completed"}, "2": "Completed"})
-    error = fail(client.statuses, ["1", "2"])
-    assert error.outcome is Outcome.UNKNOWN
-    assert error.message == "status: order 2: expected an object, got a string"
+def test_an_ill_shaped_item_in_statuses_is_that_ids_error_only(server, client):
+    server.reply({"1": {"status": "Completed"}, "2": "Completed", "3": {"status": 5}})
+    answers = client.statuses(["1", "2", "3"])
+    assert answers["1"].status == "Completed"
+    assert answers["2"] == ItemError("malformed status answer: expected an object, got a string")
+    assert isinstance(answers["3"], ItemError)
 
 
 def test_statuses_as_a_list_is_unknown(server, client):
