@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from tests.orders.workers import purge
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-QUEUE = "celery"  # the default queue of every panel task
-UNACKED_KEYS = ("unacked", "unacked_index", "unacked_mutex")  # kombu's Redis transport
 
 
 class PanelError(RuntimeError):
@@ -74,23 +74,6 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> int
         return process.wait(10)
     except subprocess.TimeoutExpired:
         return None
-
-
-def purge_queue(broker_url: str) -> int:
-    """Drop the default queue's waiting messages and the unacknowledged set; only Celery's own
-    keys, never the whole Redis database. Returns how many messages were dropped."""
-    import redis
-
-    client = redis.Redis.from_url(broker_url, socket_timeout=5, socket_connect_timeout=2)
-    try:
-        keys = [k for k in client.scan_iter(match=f"{QUEUE}*") if client.type(k) == b"list"]
-        dropped = sum(client.llen(key) for key in keys)
-        if keys:
-            client.delete(*keys)
-        client.delete(*UNACKED_KEYS)
-        return dropped
-    finally:
-        client.close()
 
 
 class PanelProcess:
@@ -228,7 +211,7 @@ class PanelProcess:
     def start(self, *, worker: bool = True, timeout: float = 60.0) -> None:
         """The web server (granian WSGI, 1 worker, 1 blocking thread) and, unless told not to,
         one Celery worker (prefork, concurrency 1); returns once both answer."""
-        purge_queue(self.broker_url)  # what an earlier, interrupted run may have left
+        purge(self.broker_url)  # what an earlier, interrupted run may have left
         self.port = free_port(self.host)
         self.web = self._spawn(
             [str(BIN / "granian"), "--interface", "wsgi", "--host", self.host,
@@ -280,7 +263,7 @@ class PanelProcess:
         stop_process(worker)
         stop_process(web)
         with contextlib.suppress(Exception):  # Redis gone: nothing to clean
-            purge_queue(self.broker_url)
+            purge(self.broker_url)
 
     # -- HTTP ------------------------------------------------------------------------------
 
