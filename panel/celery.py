@@ -9,7 +9,13 @@ from django.conf import settings
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
 
 app = Celery("panel")
-app.config_from_object("django.conf:settings", namespace="CELERY")
+# The CELERY_* settings, read once under Celery's own names. Given Django's settings object
+# with a namespace instead, Celery looks every option up through it, about seven lookups per
+# task sent: a sixth of the cost of enqueueing an order (docs/benchmarks.md).
+app.config_from_object(
+    {name.removeprefix("CELERY_").lower(): getattr(settings, name) for name in dir(settings)
+     if name.startswith("CELERY_")}
+)  # fmt: skip
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
