@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts import ledger
 from accounts.models import User
 from catalog.models import Service
+from panel.db import prepared_cursor
 from panel.money import order_charge
 
 from .models import Order
@@ -101,7 +102,7 @@ def place_order(
 
     Raises OrderError (nothing charged) or ledger.InsufficientFunds (nothing charged).
     """
-    service = _recent_service(service_id)
+    service = recent_service(service_id)
     terms = validate(service, fields)
     order = _charge(user, service, terms, client_reference)
     if order is None:
@@ -123,7 +124,9 @@ RECENT_SECONDS = 2.0
 _TERMS_FIELDS = ("id", "name", "rate", "min", "max", "step", "type", "dripfeed")
 
 
-def _recent_service(service_id: object) -> Service:
+def recent_service(service_id: object) -> Service:
+    """The service on sale with this id, with only the fields that price an order (kept for a
+    moment per process), or OrderError. For placing, which re-checks price and availability."""
     text = str(service_id or "").strip()
     if DIGITS.fullmatch(text):
         hit = _recent.get(int(text))
@@ -199,7 +202,7 @@ def _charge(
         "interval": terms.interval, "extra": json.dumps(terms.extra),
         "reference": client_reference, "now": now,
     }  # fmt: skip
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement is atomic by itself: no BEGIN/COMMIT round trips, and the
             # customer's row is locked only for the statement.
