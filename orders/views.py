@@ -31,6 +31,7 @@ from .placing import (
     get_service,
     place_mass_order,
     place_order,
+    recent_service,
     shortfall_message,
     validate,
 )
@@ -59,7 +60,10 @@ def _order_post(request):
     post = request.POST
     service = None
     try:
-        service = get_service(post.get("service"))
+        # Placing, the usual post, needs only the terms placing keeps at hand; the pages
+        # (edit, confirm, an error) show the whole service.
+        placing = post.get("action") == "place"
+        service = (recent_service if placing else get_service)(post.get("service"))
         fields = forms.posted_fields(post, service)
         if post.get("action") == "edit":
             return _order_page(request, service=service, values=post)
@@ -68,6 +72,7 @@ def _order_post(request):
         reference = forms.client_reference(post.get("ref"), service.pk, fields)
         return _place(request, service, fields, reference)
     except OrderError as exc:
+        service = _whole(service)
         target = forms.error_target(exc, service)
         return _order_page(
             request,
@@ -77,7 +82,18 @@ def _order_post(request):
             top_error="" if target else exc.detail,
         )
     except InsufficientFunds as exc:
+        service = _whole(service)
         return _order_page(request, service=service, values=post, shortfall=_shortfall(exc))
+
+
+def _whole(service):
+    """The service with every field, to show it; None if it went off sale meanwhile."""
+    if service is None or not service.get_deferred_fields():
+        return service
+    try:
+        return get_service(service.pk)
+    except OrderError:
+        return None
 
 
 def _place(request, service, fields, reference: str | None):
