@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from panel.db import prepared_cursor
+
 from .models import ApiKey, User
 
 PREFIX_LENGTH = 12
@@ -43,9 +45,9 @@ def issue_key(user: User) -> str:
 
 # One round trip, no ORM query building: every API request pays for this lookup.
 _LOOKUP = """
-SELECT k.id, k.digest, k.user_id, (k.last_used_at IS NULL OR k.last_used_at < %s)
+SELECT k.id, k.digest, k.user_id, (k.last_used_at IS NULL OR k.last_used_at < %(stale)s){along}
 FROM accounts_apikey k JOIN accounts_user u ON u.id = k.user_id
-WHERE k.prefix = %s AND k.enabled AND u.is_active
+WHERE k.prefix = %(prefix)s AND k.enabled AND u.is_active
 """
 
 
@@ -54,15 +56,29 @@ def user_for_key(key: object) -> User | None:
 
     The user comes back deferred: only its id is loaded, other fields load if touched.
     """
+    return user_for_key_along(key)[0]
+
+
+def user_for_key_along(
+    key: object, along: tuple[str, dict] | None = None
+) -> tuple[User | None, object]:
+    """user_for_key, and `along`'s value computed in the same round trip: a SQL scalar
+    expression over the owner's id, `k.user_id`, with its named parameters. A request's main
+    read rides along with its key check (the API's bulk status); the value is None, never
+    shown, when the key is wrong."""
     if not isinstance(key, str) or not (PREFIX_LENGTH < len(key) <= 200) or not key.isascii():
-        return None
+        return None, None
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(_LOOKUP, [now - timedelta(seconds=60), key[:PREFIX_LENGTH]])
+    sql, params = along or ("", {})
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _LOOKUP.format(along=f", ({sql})" if sql else ""),
+            {**params, "stale": now - timedelta(seconds=60), "prefix": key[:PREFIX_LENGTH]},
+        )
         row = cursor.fetchone()
     if row is None or not hmac.compare_digest(row[1], _digest(key)):
-        return None
-    key_id, _, user_id, stale = row
+        return None, None
+    key_id, _, user_id, stale = row[:4]
     if stale:
         ApiKey.objects.filter(pk=key_id).update(last_used_at=now)  # at most once a minute
-    return User.from_db(connection.alias, ["id"], [user_id])
+    return User.from_db(connection.alias, ["id"], [user_id]), row[4] if sql else None

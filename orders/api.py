@@ -5,21 +5,25 @@ each action to a small function calling the same code as the pages: `place_order
 `request_refill` / `request_cancel` for refills and cancels.
 """
 
+import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from accounts.apikeys import user_for_key
+from accounts.apikeys import user_for_key_along
 from accounts.ledger import InsufficientFunds
 from accounts.models import User
+from panel.db import prepared_cursor
 from panel.ratelimit import allow
 
 from .models import REFILL_STATUS, Order, OrderStatus, Refill, RequestStatus
@@ -46,10 +50,22 @@ API_STATUS = {
 }
 
 
-def answer(data: object, status: int = 200) -> JsonResponse:
+class JsonText(str):
+    """An answer already written as JSON (the bulk status: its rows come from the database as
+    JSON text), sent as it is."""
+
+
+def answer(data: object, status: int = 200) -> HttpResponse:
+    if isinstance(data, JsonText):
+        return HttpResponse(data, status=status, content_type="application/json")
     return JsonResponse(
         data, status=status, safe=False, json_dumps_params={"separators": (",", ":")}
     )
+
+
+def to_json(data: object) -> str:
+    """JSON as `answer` writes it."""
+    return json.dumps(data, separators=(",", ":"), cls=DjangoJSONEncoder)
 
 
 def error(message: str, status: int = 200) -> JsonResponse:
@@ -66,16 +82,20 @@ def api_v2(request: HttpRequest) -> JsonResponse:
     key = data.get("key", "")
     if not allow(f"ip:{_client_ip(request)}", settings.API_RATE_PER_IP):
         return error("Too many requests", 429)
-    user = user_for_key(key)
+    action = data.get("action", "")
+    # The bulk status, the API's hottest read, is written in the key check's round trip.
+    along = _statuses_along(data) if action == "status" else None
+    user, statuses = user_for_key_along(key, along)
     if user is None:
         return error("Invalid API key")
     if not allow(f"user:{user.pk}", settings.API_RATE_PER_KEY):
         return error("Too many requests", 429)
-    action = data.get("action", "")
     handler = ACTIONS.get(action)
     if handler is None:
         return error("Incorrect request")
     try:
+        if along is not None:
+            return answer(status(user, data, statuses=statuses))
         return answer(handler(user, data))
     except Exception:  # a bug: logged without the request's fields, so never with the key
         log.exception("api action %r failed for user %s", action[:20], user.pk)
@@ -146,16 +166,102 @@ def _by_reference(user: User, reference: str) -> int | None:
     return None
 
 
-def status(user: User, data: Mapping[str, str]) -> dict:
+def status(user: User, data: Mapping[str, str], statuses: str | None = None) -> dict | JsonText:
+    """`statuses`: the members for the numeric ids, when already written (_statuses_along)."""
     if "orders" in data:
         ids = _ids(data["orders"])
         if isinstance(ids, dict):
             return ids
-        found = {row[0]: _status_of(row) for row in _status_rows(user, ids)}
-        return {str(i): found.get(i, ERROR_ORDER) for i in ids}
+        # Every id answered, its status or its error: the numbers in the order asked, then
+        # any id that is not a number.
+        numbers = [i for i in ids if isinstance(i, int)]
+        error = to_json(ERROR_ORDER)
+        if numbers and statuses is None:
+            statuses = _statuses_json(user, numbers)
+        parts = [statuses] if numbers else []
+        parts += [f"{to_json(i)}:{error}" for i in ids if not isinstance(i, int)]
+        return JsonText("{" + ",".join(parts) + "}")
     order_id = _id(data.get("order"))
     rows = _status_rows(user, [order_id]) if order_id else []
-    return _status_of(rows[0]) if rows else ERROR_ORDER
+    return _status_of(rows[0], settings.PANEL_CURRENCY) if rows else ERROR_ORDER
+
+
+def _statuses_json(user: User, numbers: list[int]) -> str:
+    """`"id":{status}` for each of `numbers` in turn (`{"error": …}` if not the customer's),
+    comma-separated: the members of the bulk status answer as JSON text.
+
+    On PostgreSQL the database writes the text itself (_STATUSES_JSON): decoding 100 rows of
+    decimals in Python, formatting them and encoding the answer cost more than the rest of
+    the request (docs/benchmarks.md). tests/orders/test_api_status_sql.py holds it to
+    _status_of, which writes it elsewhere (SQLite).
+    """
+    currency, error = settings.PANEL_CURRENCY, to_json(ERROR_ORDER)
+    if connection.vendor != "postgresql":
+        found = {row[0]: to_json(_status_of(row, currency)) for row in _status_rows(user, numbers)}
+        return ",".join(f'"{i}":{found.get(i, error)}' for i in numbers)
+    with prepared_cursor() as cursor:
+        cursor.execute(_STATUSES_JSON, {**_statuses_params(numbers), "user": user.pk})
+        return cursor.fetchone()[0]
+
+
+def _statuses_along(data: Mapping[str, str]) -> tuple[str, dict] | None:
+    """The bulk status of the numeric ids asked, as SQL for the key check to compute along
+    (accounts.apikeys.user_for_key_along); None if there is nothing to ask the database."""
+    if "orders" not in data or connection.vendor != "postgresql":
+        return None
+    ids = _ids(data["orders"])
+    numbers = [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+    return (_STATUSES_ALONG, _statuses_params(numbers)) if numbers else None
+
+
+def _statuses_params(numbers: list[int]) -> dict:
+    return {
+        "ids": "{" + ",".join(map(str, numbers)) + "}",
+        "currency": to_json(settings.PANEL_CURRENCY),
+        "error": to_json(ERROR_ORDER),
+    }
+
+
+def money_sql(trimmed: str) -> str:
+    """SQL writing a money value as _money does (plain digits, no trailing zeros beyond two
+    decimals), given the name of a column holding it as `trim_scale(value)`, never negative."""
+    return (
+        f"CASE WHEN scale({trimmed}) >= 2 THEN {trimmed}::text ELSE round({trimmed}, 2)::text END"
+    )
+
+
+def _status_sql() -> str:
+    # Our statuses and their labels are code constants, written into the statement once.
+    if not all(k.isidentifier() and v.replace(" ", "").isalpha() for k, v in API_STATUS.items()):
+        raise ValueError("API_STATUS must hold plain words only")
+    whens = " ".join(f"WHEN '{state}' THEN '{label}'" for state, label in API_STATUS.items())
+    return f"CASE o.status {whens} ELSE 'Pending' END"
+
+
+def _statuses_sql(owner: str) -> str:
+    """For each id asked, in turn: `"id":` and the JSON of _status_of(row) for it, byte for
+    byte, or the error when it is not an order of the customer whose id is `owner`. Each id
+    is looked up by the primary key, however many orders the customer has."""
+    return f"""
+SELECT string_agg('"' || asked.id || '":' || CASE WHEN o.id IS NULL THEN %(error)s ELSE
+    '{{"charge":"' || {money_sql("o.net")}
+    || '","start_count":"' || COALESCE(o.start_count, 0)
+    || '","status":"' || {_status_sql()}
+    || '","remains":"' || COALESCE(o.remains,
+        CASE o.status WHEN '{OrderStatus.COMPLETED.value}' THEN 0
+        ELSE o.quantity * COALESCE(o.runs, 1) END)
+    || '","currency":' || %(currency)s || '}}' END, ',' ORDER BY asked.n)
+FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS asked (id, n)
+LEFT JOIN LATERAL (
+    SELECT x.id, x.status, trim_scale(x.charge - x.refunded) AS net, x.start_count, x.remains,
+        x.quantity, x.runs
+    FROM orders_order x WHERE x.id = asked.id AND x.user_id = {owner}
+) o ON true
+"""  # noqa: S608 (no user input in the text: ids, user and texts are parameters)
+
+
+_STATUSES_JSON = _statuses_sql(owner="%(user)s")
+_STATUSES_ALONG = _statuses_sql(owner="k.user_id")  # inside the key check (user_for_key_along)
 
 
 def _status_rows(user: User, ids: list) -> list[tuple]:
@@ -170,7 +276,7 @@ def _status_rows(user: User, ids: list) -> list[tuple]:
         where, params = "id = ANY(%s::bigint[])", ["{" + ",".join(map(str, numbers)) + "}"]
     else:
         where, params = f"id IN ({', '.join(['%s'] * len(numbers))})", numbers
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT {columns} FROM orders_order WHERE user_id = %s AND {where}",  # noqa: S608
             [user.pk, *params],
@@ -178,7 +284,7 @@ def _status_rows(user: User, ids: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _status_of(row: tuple) -> dict:
+def _status_of(row: tuple, currency: str) -> dict:
     _, state, charge, refunded, start_count, remains, quantity, runs = row
     if not isinstance(charge, Decimal):  # SQLite returns floats
         charge, refunded = Decimal(str(charge)), Decimal(str(refunded))
@@ -190,7 +296,7 @@ def _status_of(row: tuple) -> dict:
         "start_count": str(start_count or 0),
         "status": API_STATUS.get(state, "Pending"),
         "remains": str(remains),
-        "currency": settings.PANEL_CURRENCY,
+        "currency": currency,
     }
 
 
@@ -270,20 +376,32 @@ def _id(raw: object) -> int | None:
     return None
 
 
+_PLAIN_IDS = re.compile(r"[0-9]{1,18}(?:,[0-9]{1,18})*")
+
+
 def _ids(raw: str) -> list[int | str] | dict:
-    """Comma-separated ids: numbers as ints, anything else kept (it answers a per-id error)."""
-    parts = [part.strip() for part in str(raw).split(",") if part.strip()]
+    """Comma-separated ids: numbers as ints, anything else kept (it answers a per-id error);
+    each once, in the order given."""
+    raw = str(raw)
+    if _PLAIN_IDS.fullmatch(raw):  # what clients send: _each_id's answer, sooner
+        numbers = raw.split(",")
+        if len(numbers) > MAX_IDS:
+            return {"error": "Incorrect request"}
+        return list(dict.fromkeys(map(int, numbers)))
+    return _each_id(raw)
+
+
+def _each_id(raw: str) -> list[int | str] | dict:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
     if not parts:
         return {"error": "Incorrect order ID"}
     if len(parts) > MAX_IDS:
         return {"error": "Incorrect request"}
-    ids: list[int | str] = []
+    ids: dict[int | str, None] = {}  # in order, once each
     for part in parts:
         number = _id(part)
-        value = number if number is not None else part[:50]
-        if value not in ids:
-            ids.append(value)
-    return ids
+        ids[number if number is not None else part[:50]] = None
+    return list(ids)
 
 
 def _try(call: Callable) -> object:
@@ -296,6 +414,5 @@ def _try(call: Callable) -> object:
 def _money(value: Decimal) -> str:
     """A money value as providers write it: plain digits, no exponent, no trailing zeros
     beyond two decimals (0.27819, 1.20, 100.00)."""
-    text = f"{value.normalize():f}"
-    whole, _, fraction = text.partition(".")
-    return f"{whole}.{fraction.ljust(2, '0')}"
+    whole, _, fraction = f"{value:f}".partition(".")
+    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"

@@ -217,6 +217,21 @@ def test_bad_keys_and_actions(client, alice):
     assert call(client, key, action="launch_rockets")[1] == {"error": "Incorrect request"}
 
 
+def test_a_wrong_key_shows_no_status_though_the_status_rides_with_the_key_check(
+    client, alice, followers
+):
+    _, key = alice
+    order = call(
+        client, key, action="add", service=followers.pk, link="https://x.test/1", quantity="100"
+    )[1]["order"]
+    wrong = key[:-1] + ("A" if key[-1] != "A" else "B")  # the same prefix: the row is found
+    for fields in ({"orders": str(order)}, {"orders": f"{order},x"}, {"order": str(order)}):
+        assert call(client, wrong, action="status", **fields)[1] == {"error": "Invalid API key"}
+    assert call(client, key, action="status", orders=f"{order},x")[1][str(order)]["status"] == (
+        "Pending"
+    )
+
+
 def test_a_regenerated_key_replaces_the_old_one_at_once(client, alice):
     user, old = alice
     new = issue_key(user)

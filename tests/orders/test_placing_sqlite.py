@@ -39,6 +39,10 @@ except OrderError as exc:
 Service.objects.filter(pk=service.pk).update(enabled=True)
 result = place_mass_order(user=user, text=f"{service.pk}|https://x.test/1|1000\nbad line")
 out["mass"] = [len(result.orders), [e.line for e in result.errors]]
+from orders import api
+out["status"] = json.loads(api.status(user, {"orders": f"{order.pk},999999,x"}))
+out["status_one"] = api.status(user, {"order": str(order.pk)})
+out["order"] = order.pk
 user.refresh_from_db()
 out["balance"] = str(user.balance)
 out["ledger"] = sorted(str(e.amount) for e in LedgerEntry.objects.filter(user=user))
@@ -61,3 +65,9 @@ def test_sqlite_placement_debits_once_and_refuses_what_postgres_refuses(tmp_path
     assert result["mass"] == [1, [2]]
     assert result["balance"] == "1.0000000"
     assert result["ledger"] == ["-1.0000000", "-1.0000000", "3.0000000"]
+    # The API's bulk status, written in Python here (by the database on PostgreSQL).
+    one = {"charge": "1.00", "start_count": "0", "status": "Pending", "remains": "1000",
+           "currency": "USD"}  # fmt: skip
+    error = {"error": "Incorrect order ID"}
+    assert result["status"] == {str(result["order"]): one, "999999": error, "x": error}
+    assert result["status_one"] == one
