@@ -5,9 +5,12 @@
 Places orders for 1 customer and for 100 customers, from several processes at once, through:
   - `orders.placing.place_order` (validation, debit, order, charge row, enqueue after commit),
   - the order page (Django test client: middleware, session, form, the same function),
-  - a bare transaction doing only the essential SQL by hand (psycopg: debit UPDATE,
-    order INSERT, ledger INSERT) — the ceiling to compare with, in the same run.
-Prints orders/s per mode and the queries one placement makes.
+  - a bare transaction doing only the essential SQL by hand (BEGIN, debit UPDATE, order
+    INSERT, ledger INSERT, COMMIT) — the ceiling to compare with, in the same run: `bare`
+    through Django's cursor (bound on the client, as the issue's anchor), `bare-prep` with
+    each statement prepared on the server, as placing's own statement is.
+Prints orders/s per mode, each mode's share of both anchors, and the queries one placement
+makes through the function and through the page.
 """
 
 import argparse
@@ -15,6 +18,7 @@ import multiprocessing
 import os
 import secrets
 import time
+from functools import partial
 from urllib.parse import urlencode
 
 from _setup import setup_django
@@ -54,9 +58,9 @@ def worker(
     mode: str, service_id: int, user_ids: list[int], seconds: float, offset: int, out
 ) -> None:
     setup_django(migrate=False)  # inherits BENCH_DATABASE_URL from main()
-    place = {"function": _by_function, "page": _by_page, "bare": _by_hand}[mode](
-        service_id, user_ids
-    )
+    modes = {"function": _by_function, "page": _by_page, "bare": _by_hand,
+             "bare-prep": partial(_by_hand, prepared=True)}  # fmt: skip
+    place = modes[mode](service_id, user_ids)
     count, deadline = 0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         place(user_ids[(offset + count) % len(user_ids)], count)
@@ -107,30 +111,39 @@ def _by_page(service_id: int, user_ids: list[int]):
     return place
 
 
-def _by_hand(service_id: int, user_ids: list[int]):
+_DEBIT = (
+    "UPDATE accounts_user SET balance = balance - 0.9 WHERE id = %s AND balance >= 0.9 "
+    "RETURNING balance"
+)
+_ORDER = (
+    "INSERT INTO orders_order (user_id, service_id, link, quantity, extra, rate, charge, status, "
+    "upstream_status, remains_raw, error, attempts, refunded, upstream_detail, flag, "
+    "tried_offers, created_at, updated_at) VALUES (%s, %s, %s, 1000, '{}', 0.9, 0.9, "
+    "'pending', '', '', '', 0, 0, '{}', '', '[]', now(), now()) RETURNING id"
+)
+_ENTRY = (
+    "INSERT INTO accounts_ledgerentry (user_id, kind, amount, balance_after, order_id, memo, "
+    "created_at) VALUES (%s, 'charge', -0.9, %s, %s, '', now())"
+)
+
+
+def _by_hand(service_id: int, user_ids: list[int], *, prepared: bool = False):
+    """The essential SQL in one transaction, through Django's connection; `prepared`: each
+    statement prepared on the server, as placing's own statement is (panel.db)."""
     from django.db import connection
 
+    from panel.db import prepared_cursor
+
+    cursor_for = prepared_cursor if prepared else connection.cursor
+
     def place(user_id: int, n: int) -> None:
-        with connection.cursor() as cursor:
+        with cursor_for() as cursor:
             cursor.execute("BEGIN")
-            cursor.execute(
-                "UPDATE accounts_user SET balance = balance - 0.9 WHERE id = %s AND balance >= 0.9 RETURNING balance",
-                [user_id],
-            )
+            cursor.execute(_DEBIT, [user_id])
             balance = cursor.fetchone()[0]
-            cursor.execute(
-                "INSERT INTO orders_order (user_id, service_id, link, quantity, extra, rate, charge, status, "
-                "upstream_status, remains_raw, error, attempts, refunded, upstream_detail, flag, "
-                "tried_offers, created_at, updated_at) VALUES (%s, %s, %s, 1000, '{}', 0.9, 0.9, "
-                "'pending', '', '', '', 0, 0, '{}', '', '[]', now(), now()) RETURNING id",
-                [user_id, service_id, f"https://x.test/{n}"],
-            )
+            cursor.execute(_ORDER, [user_id, service_id, f"https://x.test/{n}"])
             order_id = cursor.fetchone()[0]
-            cursor.execute(
-                "INSERT INTO accounts_ledgerentry (user_id, kind, amount, balance_after, order_id, memo, created_at) "
-                "VALUES (%s, 'charge', -0.9, %s, %s, '', now())",
-                [user_id, balance, order_id],
-            )
+            cursor.execute(_ENTRY, [user_id, balance, order_id])
             cursor.execute("COMMIT")
 
     return place
@@ -179,7 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--processes", type=int, default=4)
-    parser.add_argument("--modes", default="bare,function,page")
+    parser.add_argument("--modes", default="bare,bare-prep,function,page")
     args = parser.parse_args()
     os.environ["CELERY_BROKER_URL"] = BROKER
     # A database of its own: prepare() truncates every table it uses.
@@ -204,12 +217,12 @@ def main() -> None:
         for mode in args.modes.split(","):
             rates[mode] = run(mode, service_id, user_ids, args.seconds, args.processes)
             app.control.purge()
-            ratio = (
-                f"  ({rates[mode] / rates['bare']:.0%} of bare)"
-                if "bare" in rates and mode != "bare"
-                else ""
+            ratios = ", ".join(
+                f"{rates[mode] / rates[anchor]:.0%} of {anchor}"
+                for anchor in ("bare", "bare-prep")
+                if anchor in rates and not mode.startswith("bare")
             )
-            print(f"  {mode:9} {rates[mode]:8.0f} orders/s{ratio}")
+            print(f"  {mode:9} {rates[mode]:8.0f} orders/s" + (f"  ({ratios})" if ratios else ""))
 
 
 if __name__ == "__main__":
