@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -68,6 +70,10 @@ def to_json(data: object) -> str:
     return json.dumps(data, separators=(",", ":"), cls=DjangoJSONEncoder)
 
 
+ERROR_ORDER_JSON = to_json(ERROR_ORDER)
+_json_text = lru_cache(maxsize=16)(to_json)  # for the few texts written on every request
+
+
 def error(message: str, status: int = 200) -> JsonResponse:
     return answer({"error": message}, status)
 
@@ -84,8 +90,10 @@ def api_v2(request: HttpRequest) -> JsonResponse:
         return error("Too many requests", 429)
     action = data.get("action", "")
     # The bulk status, the API's hottest read, is written in the key check's round trip.
-    along = _statuses_along(data) if action == "status" else None
-    user, statuses = user_for_key_along(key, along)
+    asked = _asked_ahead(data) if action == "status" else None
+    user, statuses = user_for_key_along(
+        key, (_STATUSES_ALONG, _statuses_params(asked)) if asked else None
+    )
     if user is None:
         return error("Invalid API key")
     if not allow(f"user:{user.pk}", settings.API_RATE_PER_KEY):
@@ -94,8 +102,8 @@ def api_v2(request: HttpRequest) -> JsonResponse:
     if handler is None:
         return error("Incorrect request")
     try:
-        if along is not None:
-            return answer(status(user, data, statuses=statuses))
+        if asked is not None:
+            return answer(_bulk_status(user, asked, statuses))
         return answer(handler(user, data))
     except Exception:  # a bug: logged without the request's fields, so never with the key
         log.exception("api action %r failed for user %s", action[:20], user.pk)
@@ -166,96 +174,98 @@ def _by_reference(user: User, reference: str) -> int | None:
     return None
 
 
-def status(user: User, data: Mapping[str, str], statuses: str | None = None) -> dict | JsonText:
-    """`statuses`: the members for the numeric ids, when already written (_statuses_along)."""
+class AskedOrders(NamedTuple):
+    numbers: tuple[int, ...]  # once each, in the order asked
+    others: tuple[str, ...]  # ids that are not numbers
+    array: str  # `numbers` as a PostgreSQL array literal
+
+
+def status(user: User, data: Mapping[str, str]) -> dict | JsonText:
     if "orders" in data:
-        ids = _ids(data["orders"])
-        if isinstance(ids, dict):
-            return ids
-        # Every id answered, its status or its error: the numbers in the order asked, then
-        # any id that is not a number.
-        numbers = [i for i in ids if isinstance(i, int)]
-        error = to_json(ERROR_ORDER)
-        if numbers and statuses is None:
-            statuses = _statuses_json(user, numbers)
-        parts = [statuses] if numbers else []
-        parts += [f"{to_json(i)}:{error}" for i in ids if not isinstance(i, int)]
-        return JsonText("{" + ",".join(parts) + "}")
+        asked = _asked_orders(data["orders"])
+        return asked if isinstance(asked, dict) else _bulk_status(user, asked)
     order_id = _id(data.get("order"))
     rows = _status_rows(user, [order_id]) if order_id else []
     return _status_of(rows[0], settings.PANEL_CURRENCY) if rows else ERROR_ORDER
 
 
-def _statuses_json(user: User, numbers: list[int]) -> str:
-    """`"id":{status}` for each of `numbers` in turn (`{"error": …}` if not the customer's),
-    comma-separated: the members of the bulk status answer as JSON text.
+def _bulk_status(user: User, asked: AskedOrders, statuses: str | None = None) -> JsonText:
+    """Every id answered, its status or its error: the numbers in the order asked, then any id
+    that is not a number. `statuses`: the members for the numbers, if already written."""
+    if asked.numbers and statuses is None:
+        statuses = _statuses_json(user, asked)
+    parts = [statuses] if asked.numbers else []
+    parts += [f"{to_json(other)}:{ERROR_ORDER_JSON}" for other in asked.others]
+    return JsonText("{" + ",".join(parts) + "}")
+
+
+def _asked_orders(raw: str) -> AskedOrders | dict:
+    """The ids of a bulk status (_ids), split."""
+    raw = str(raw)
+    if _PLAIN_IDS.fullmatch(raw):  # what clients send: the answer below, sooner
+        parts = raw.split(",")
+        if len(parts) > MAX_IDS:
+            return {"error": "Incorrect request"}
+        numbers = tuple(dict.fromkeys(map(int, parts)))
+        # PostgreSQL reads the digits as they came (leading zeros too), when none repeats.
+        array = raw if len(numbers) == len(parts) else ",".join(map(str, numbers))
+        return AskedOrders(numbers, (), "{" + array + "}")
+    ids = _each_id(raw)
+    if isinstance(ids, dict):
+        return ids
+    numbers = tuple(i for i in ids if isinstance(i, int))
+    others = tuple(i for i in ids if not isinstance(i, int))
+    return AskedOrders(numbers, others, "{" + ",".join(map(str, numbers)) + "}")
+
+
+def _asked_ahead(data: Mapping[str, str]) -> AskedOrders | None:
+    """The ids of a bulk status whose answer the key check can write along (on PostgreSQL,
+    with numbers to look up); None otherwise: the action runs as any other."""
+    if "orders" not in data or connection.vendor != "postgresql":
+        return None
+    asked = _asked_orders(data["orders"])
+    return asked if isinstance(asked, AskedOrders) and asked.numbers else None
+
+
+def _statuses_json(user: User, asked: AskedOrders) -> str:
+    """`"id":{status}` for each of the numbers asked in turn (`{"error": …}` if not the
+    customer's), comma-separated: the members of the bulk status answer as JSON text.
 
     On PostgreSQL the database writes the text itself (_STATUSES_JSON): decoding 100 rows of
     decimals in Python, formatting them and encoding the answer cost more than the rest of
     the request (docs/benchmarks.md). tests/orders/test_api_status_sql.py holds it to
     _status_of, which writes it elsewhere (SQLite).
     """
-    currency, error = settings.PANEL_CURRENCY, to_json(ERROR_ORDER)
     if connection.vendor != "postgresql":
-        found = {row[0]: to_json(_status_of(row, currency)) for row in _status_rows(user, numbers)}
-        return ",".join(f'"{i}":{found.get(i, error)}' for i in numbers)
+        currency, error = settings.PANEL_CURRENCY, ERROR_ORDER_JSON
+        rows = _status_rows(user, list(asked.numbers))
+        found = {row[0]: to_json(_status_of(row, currency)) for row in rows}
+        return ",".join(f'"{i}":{found.get(i, error)}' for i in asked.numbers)
     with prepared_cursor() as cursor:
-        cursor.execute(_STATUSES_JSON, {**_statuses_params(numbers), "user": user.pk})
+        cursor.execute(_STATUSES_JSON, {**_statuses_params(asked), "user": user.pk})
         return cursor.fetchone()[0]
 
 
-def _statuses_along(data: Mapping[str, str]) -> tuple[str, dict] | None:
-    """The bulk status of the numeric ids asked, as SQL for the key check to compute along
-    (accounts.apikeys.user_for_key_along); None if there is nothing to ask the database."""
-    if "orders" not in data or connection.vendor != "postgresql":
-        return None
-    ids = _ids(data["orders"])
-    numbers = [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
-    return (_STATUSES_ALONG, _statuses_params(numbers)) if numbers else None
-
-
-def _statuses_params(numbers: list[int]) -> dict:
+def _statuses_params(asked: AskedOrders) -> dict:
     return {
-        "ids": "{" + ",".join(map(str, numbers)) + "}",
-        "currency": to_json(settings.PANEL_CURRENCY),
-        "error": to_json(ERROR_ORDER),
+        "ids": asked.array,
+        "currency": _json_text(settings.PANEL_CURRENCY),
+        "error": ERROR_ORDER_JSON,
     }
 
 
-def money_sql(trimmed: str) -> str:
-    """SQL writing a money value as _money does (plain digits, no trailing zeros beyond two
-    decimals), given the name of a column holding it as `trim_scale(value)`, never negative."""
-    return (
-        f"CASE WHEN scale({trimmed}) >= 2 THEN {trimmed}::text ELSE round({trimmed}, 2)::text END"
-    )
-
-
-def _status_sql() -> str:
-    # Our statuses and their labels are code constants, written into the statement once.
-    if not all(k.isidentifier() and v.replace(" ", "").isalpha() for k, v in API_STATUS.items()):
-        raise ValueError("API_STATUS must hold plain words only")
-    whens = " ".join(f"WHEN '{state}' THEN '{label}'" for state, label in API_STATUS.items())
-    return f"CASE o.status {whens} ELSE 'Pending' END"
-
-
 def _statuses_sql(owner: str) -> str:
-    """For each id asked, in turn: `"id":` and the JSON of _status_of(row) for it, byte for
-    byte, or the error when it is not an order of the customer whose id is `owner`. Each id
-    is looked up by the primary key, however many orders the customer has."""
+    """For each id asked, in turn: `"id":` and its status answer, or the error when it is not
+    an order of the customer whose id is `owner`. Each order's answer is kept in its row by the
+    database (orders_order.api_status, migration 0003): this only joins texts. The orders are
+    looked up one by one by primary key, however many orders the customer has (a join would
+    be planned for the one or two rows a generic plan expects)."""
     return f"""
-SELECT string_agg('"' || asked.id || '":' || CASE WHEN o.id IS NULL THEN %(error)s ELSE
-    '{{"charge":"' || {money_sql("o.net")}
-    || '","start_count":"' || COALESCE(o.start_count, 0)
-    || '","status":"' || {_status_sql()}
-    || '","remains":"' || COALESCE(o.remains,
-        CASE o.status WHEN '{OrderStatus.COMPLETED.value}' THEN 0
-        ELSE o.quantity * COALESCE(o.runs, 1) END)
-    || '","currency":' || %(currency)s || '}}' END, ',' ORDER BY asked.n)
+SELECT string_agg('"' || asked.id || '":'
+    || COALESCE(o.api_status || %(currency)s || '}}', %(error)s), ',' ORDER BY asked.n)
 FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS asked (id, n)
 LEFT JOIN LATERAL (
-    SELECT x.id, x.status, trim_scale(x.charge - x.refunded) AS net, x.start_count, x.remains,
-        x.quantity, x.runs
-    FROM orders_order x WHERE x.id = asked.id AND x.user_id = {owner}
+    SELECT x.api_status FROM orders_order x WHERE x.id = asked.id AND x.user_id = {owner}
 ) o ON true
 """  # noqa: S608 (no user input in the text: ids, user and texts are parameters)
 
