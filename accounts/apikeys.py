@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -51,6 +52,11 @@ WHERE k.prefix = %(prefix)s AND k.enabled AND u.is_active
 """
 
 
+@lru_cache(maxsize=16)
+def _lookup_with(sql: str) -> str:
+    return _LOOKUP.format(along=f", ({sql})" if sql else "")
+
+
 def user_for_key(key: object) -> User | None:
     """The active customer owning `key`, or None. Constant-time comparison of the digest.
 
@@ -72,7 +78,7 @@ def user_for_key_along(
     sql, params = along or ("", {})
     with prepared_cursor() as cursor:
         cursor.execute(
-            _LOOKUP.format(along=f", ({sql})" if sql else ""),
+            _lookup_with(sql),
             {**params, "stale": now - timedelta(seconds=60), "prefix": key[:PREFIX_LENGTH]},
         )
         row = cursor.fetchone()
