@@ -111,8 +111,11 @@ def api_v2(request: HttpRequest) -> JsonResponse:
 
 
 def _fields(request: HttpRequest) -> dict[str, str]:
-    """Query string, then body fields (form or multipart) over it; first value of each."""
-    data = {name: request.GET.get(name, "") for name in request.GET}
+    """Query string, then body fields (form or multipart) over it; the last value of a field
+    sent twice, as PHP providers read it."""
+    data = {}
+    if request.META.get("QUERY_STRING"):
+        data = {name: request.GET.get(name, "") for name in request.GET}
     if request.method == "POST":
         data.update({name: request.POST.get(name, "") for name in request.POST})
     return data

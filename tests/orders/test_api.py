@@ -207,6 +207,15 @@ def test_transport_variants_all_work(client, alice):
     assert multipart.json()["balance"] == "100.00"
 
 
+def test_a_field_sent_twice_counts_once_with_its_last_value_and_the_body_wins(client, alice):
+    _, key = alice
+    form = "application/x-www-form-urlencoded"
+    twice = client.post("/api/v2", f"key={key}&action=launch&action=balance", content_type=form)
+    assert twice.json()["balance"] == "100.00"
+    over = client.post(f"/api/v2?key={key}&action=launch", "action=balance", content_type=form)
+    assert over.json()["balance"] == "100.00"
+
+
 def test_bad_keys_and_actions(client, alice):
     _, key = alice
     assert call(client, "nope", action="balance")[1] == {"error": "Invalid API key"}
