@@ -333,6 +333,34 @@ def _parse_line(line: str, services: dict[str, Service]) -> tuple[Service, Order
 # --- field checks --------------------------------------------------------------------------
 
 
+def field_errors(service: Service, fields: Mapping[str, str]) -> list[OrderError]:
+    """Every field's problem, not only the first (validate stops there): for a form to show
+    them all at once. Fields whose check needs another field's value (a line count, the
+    subscription bounds) are checked once that field is good."""
+    spec = spec_for(service.type)
+    errors: list[OrderError] = []
+
+    def check(call):
+        try:
+            return call()
+        except OrderError as exc:
+            errors.append(exc)
+            return None
+
+    if spec.link:
+        check(lambda: _link(fields))
+    extra = {}
+    for f in spec.fields:
+        if value := check(lambda f=f: _field(f, fields)):
+            extra[f.name] = value
+    if spec.quantity == "quantity" or spec.quantity in extra:
+        check(lambda: _quantity(service, spec, fields, extra))
+    check(lambda: _dripfeed(service, spec, fields))
+    if service.type == "Subscriptions" and not errors:
+        check(lambda: _subscription(service, extra))
+    return errors
+
+
 def parse_count(raw: object, *, field: str, label: str, upto: int = MAX_QUANTITY) -> int:
     """A plain whole number in ASCII digits, at most `upto`."""
     text = str(raw if raw is not None else "").strip()

@@ -28,6 +28,7 @@ from .models import REFILL_STATUS, CancelRequest, Order, OrderStatus, Refill, Re
 from .placing import (
     LineError,
     OrderError,
+    field_errors,
     get_service,
     place_mass_order,
     place_order,
@@ -58,7 +59,7 @@ def order_new(request):
 
 def _order_post(request):
     post = request.POST
-    service = None
+    service = fields = None
     try:
         # Placing, the usual post, needs only the terms placing keeps at hand; the pages
         # (edit, confirm, an error) show the whole service.
@@ -73,13 +74,17 @@ def _order_post(request):
         return _place(request, service, fields, reference)
     except OrderError as exc:
         service = _whole(service)
-        target = forms.error_target(exc, service)
+        # Every field's problem at once, next to the field; what belongs to none at the top.
+        found = field_errors(service, fields) if service and fields is not None else []
+        errors, top = {}, []
+        for error in [exc, *found]:
+            target = forms.error_target(error, service)
+            if target:
+                errors.setdefault(target, error.detail)
+            elif error.detail not in top:
+                top.append(error.detail)
         return _order_page(
-            request,
-            service=service,
-            values=post,
-            errors={target: exc.detail} if target else {},
-            top_error="" if target else exc.detail,
+            request, service=service, values=post, errors=errors, top_error=" ".join(top)
         )
     except InsufficientFunds as exc:
         service = _whole(service)

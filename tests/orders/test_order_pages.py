@@ -436,6 +436,19 @@ def test_a_bad_input_is_shown_next_to_its_field_and_charges_nothing(
     assert_ledger_balanced()
 
 
+def test_every_bad_field_is_shown_at_once(client, alice, followers):
+    for action in ("review", "place"):
+        response = post_order(
+            client, followers, action=action, link="ftp://x", quantity="5", dripfeed="1",
+            runs="1", interval="10",
+        )  # fmt: skip
+        html = response.content.decode()
+        assert re.search(r'id="f-link-error">[^<]*http', html)
+        assert re.search(r'id="f-quantity-error">Quantity less than minimal 10<', html)
+        assert re.search(r'id="f-runs-error">[^<]*at least 2 runs', html)
+    assert Order.objects.count() == 0 and balance(alice) == Decimal("100")
+
+
 def test_bad_drip_feed_values_are_refused(client, alice, followers):
     for runs, interval in [("1", "10"), ("1001", "10"), ("5", "0"), ("5", "x"), ("٥", "10")]:
         response = post_order(
