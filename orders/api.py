@@ -204,16 +204,7 @@ def _bulk_status(user: User, asked: AskedOrders, statuses: str | None = None) ->
 
 def _asked_orders(raw: str) -> AskedOrders | dict:
     """The ids of a bulk status (_ids), split."""
-    raw = str(raw)
-    if _PLAIN_IDS.fullmatch(raw):  # what clients send: the answer below, sooner
-        parts = raw.split(",")
-        if len(parts) > MAX_IDS:
-            return {"error": "Incorrect request"}
-        numbers = tuple(dict.fromkeys(map(int, parts)))
-        # PostgreSQL reads the digits as they came (leading zeros too), when none repeats.
-        array = raw if len(numbers) == len(parts) else ",".join(map(str, numbers))
-        return AskedOrders(numbers, (), "{" + array + "}")
-    ids = _each_id(raw)
+    ids = _ids(raw)
     if isinstance(ids, dict):
         return ids
     numbers = tuple(i for i in ids if isinstance(i, int))
