@@ -144,4 +144,69 @@ def test_plain_id_lists_parse_as_the_general_parser_does(parts):
     else:
         assert asked.numbers == tuple(i for i in general if isinstance(i, int))
         assert asked.others == tuple(i for i in general if not isinstance(i, int))
-        assert asked.array == "{" + ",".join(map(str, asked.numbers)) + "}"
+        # The array literal PostgreSQL reads: the numbers, each once, in turn.
+        assert asked.array[0] + asked.array[-1] == "{}"
+        inside = asked.array[1:-1]
+        assert tuple(int(n) for n in inside.split(",") if inside) == asked.numbers
+
+
+def _scans(plan: dict) -> list[tuple[str, str | None]]:
+    """(node type, index condition) of every node of `plan` reading orders_order."""
+    found = []
+    if plan.get("Relation Name") == "orders_order":
+        found.append((plan["Node Type"], plan.get("Index Cond")))
+    for child in plan.get("Plans", []):
+        found += _scans(child)
+    return found
+
+
+def test_each_id_is_looked_up_by_primary_key_however_few_orders_statistics_show(
+    service, django_user_model
+):
+    """A reseller's orders must never be read all to answer 100 of them. With a join, a
+    planner that believes the customer has few orders (as statistics of a young table say)
+    plans a scan of all of them by user_id and a hash; the bulk status asks for one lookup
+    per id instead, whatever the statistics."""
+    from accounts.apikeys import _lookup_with
+
+    user = django_user_model.objects.create_user("frank")
+    fields = {"service": service, "link": "https://x.test/", "quantity": 100, "rate": 1}
+    ids = [Order.objects.create(user=user, charge=1, **fields).pk for _ in range(30)]
+    others = [django_user_model.objects.create_user(f"other{i}").pk for i in range(50)]
+    with connection.cursor() as cursor:  # a table too big to scan whole, few orders each
+        cursor.execute(
+            "INSERT INTO orders_order (user_id, service_id, link, quantity, rate, charge, status,"
+            " upstream_status, remains_raw, error, attempts, refunded, extra, upstream_detail,"
+            " flag, tried_offers, created_at, updated_at) SELECT (%s::bigint[])[1 + n %% 50],"
+            " service_id, link, quantity, rate, charge, status, upstream_status, remains_raw,"
+            " error, attempts, refunded, extra, upstream_detail, flag, tried_offers, created_at,"
+            " updated_at FROM orders_order, generate_series(1, 5000) n WHERE id = %s",
+            ["{" + ",".join(map(str, others)) + "}", ids[0]],
+        )
+    asked = api._asked_orders(",".join(map(str, ids)))
+    params = {**api._statuses_params(asked), "user": user.pk, "prefix": "x" * 12, "stale": None}
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE orders_order")
+        for sql in (api._STATUSES_JSON, _lookup_with(api._STATUSES_ALONG)):
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            scans = _scans(cursor.fetchone()[0][0]["Plan"])
+            assert len(scans) == 1, scans
+            kind, condition = scans[0]
+            # By primary key, or by (user_id, id): one row each; never all the customer's.
+            assert kind == "Index Scan" and "(id = asked.id)" in condition, scans
+
+
+def test_the_members_come_in_the_order_asked(service, django_user_model):
+    import json
+    import random
+
+    user = django_user_model.objects.create_user("gina")
+    fields = {"service": service, "link": "https://x.test/", "quantity": 100, "rate": 1}
+    ids = [Order.objects.create(user=user, charge=1, **fields).pk for _ in range(60)]
+    ids += [10**12 + n for n in range(40)]  # not hers: errors in their places
+    random.Random(5).shuffle(ids)
+
+    text = api.status(user, {"orders": ",".join(map(str, ids))})
+
+    members = json.loads(text, object_pairs_hook=list)
+    assert [int(name) for name, _ in members] == ids
