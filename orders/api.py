@@ -236,7 +236,15 @@ def _bulk_status(user: User, asked: AskedOrders, statuses: str | None = None) ->
 
 def _asked_orders(raw: str) -> AskedOrders | dict:
     """The ids of a bulk status (_ids), split."""
-    ids = _ids(raw)
+    parts = _plain_ids(raw)
+    if parts is not None:  # numbers only: the list as sent is already the array, unless repeated
+        if len(parts) > MAX_IDS:
+            return {"error": "Incorrect request"}
+        numbers = tuple(dict.fromkeys(map(int, parts)))
+        if len(numbers) == len(parts):
+            return AskedOrders(numbers, (), "{" + raw + "}")
+        return AskedOrders(numbers, (), "{" + ",".join(map(str, numbers)) + "}")
+    ids = _each_id(raw)
     if isinstance(ids, dict):
         return ids
     numbers = tuple(i for i in ids if isinstance(i, int))
@@ -422,15 +430,20 @@ def _id(raw: object) -> int | None:
 _PLAIN_IDS = re.compile(r"[0-9]{1,18}(?:,[0-9]{1,18})*")
 
 
+def _plain_ids(raw: str) -> list[str] | None:
+    """The parts of an id list as clients send it, numbers and commas only; None otherwise."""
+    return raw.split(",") if _PLAIN_IDS.fullmatch(raw) else None
+
+
 def _ids(raw: str) -> list[int | str] | dict:
     """Comma-separated ids: numbers as ints, anything else kept (it answers a per-id error);
     each once, in the order given."""
     raw = str(raw)
-    if _PLAIN_IDS.fullmatch(raw):  # what clients send: _each_id's answer, sooner
-        numbers = raw.split(",")
-        if len(numbers) > MAX_IDS:
+    parts = _plain_ids(raw)
+    if parts is not None:  # what clients send: _each_id's answer, sooner
+        if len(parts) > MAX_IDS:
             return {"error": "Incorrect request"}
-        return list(dict.fromkeys(map(int, numbers)))
+        return list(dict.fromkeys(map(int, parts)))
     return _each_id(raw)
 
 
