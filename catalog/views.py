@@ -1,8 +1,10 @@
 from django.shortcuts import render
+from django.views.decorators.gzip import gzip_page
 
 from .listing import render_service_rows, service_listing
 
 
+@gzip_page  # 5,000 services make about 2.5 MB of HTML; gzip sends about a tenth
 def services(request):
     """The public price list: every service on sale, grouped by category, searchable."""
     # Printable text only: PostgreSQL refuses NUL bytes, and no service name has control chars.

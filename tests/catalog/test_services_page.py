@@ -54,6 +54,20 @@ def test_query_count_is_constant_whatever_the_size(client):
     assert html.count('class="service"') == 41
 
 
+def test_the_page_goes_gzipped_to_browsers_that_take_it(client):
+    import gzip
+
+    provider = make_provider()
+    for i in range(30):
+        make_service(make_upstream(provider, name=f"Service {i}"))
+    plain = client.get("/services")
+    packed = client.get("/services", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 5
+
+
 def test_disabled_unavailable_and_hidden_category_services_are_not_listed(client):
     provider = make_provider()
     make_service(make_upstream(provider, name="On sale"))

@@ -64,6 +64,33 @@ def test_services_lists_selling_rates_and_flags(client, alice, followers):
     ]  # fmt: skip
 
 
+def test_the_services_answer_goes_gzipped_to_clients_that_take_it_and_only_it(
+    client, alice, followers
+):
+    import gzip
+    import json
+
+    _, key = alice
+    for i in range(20):
+        make_service(make_upstream(followers.offers.first().provider, name=f"S{i}"))
+    fields = {"key": key, "action": "services"}
+    plain = client.post("/api/v2", fields)
+    packed = client.post("/api/v2", fields, HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+    order = call(
+        client, key, action="add", service=followers.pk, link="https://x.test/z", quantity="100"
+    )[1]["order"]
+    # The answers polled all day stay as they are: compressing them costs more than it saves.
+    for fields in ({"orders": f"{order},{order + 1}"}, {"order": str(order)}, {}):
+        action = "status" if fields else "balance"
+        answer = client.post(
+            "/api/v2", {"key": key, "action": action, **fields}, HTTP_ACCEPT_ENCODING="gzip"
+        )
+        assert "Content-Encoding" not in answer and answer.json()
+
+
 def test_add_places_an_order_like_the_order_page(client, alice, followers):
     user, key = alice
     _, data = call(
