@@ -26,6 +26,7 @@ from django.views.decorators.gzip import gzip_page
 from accounts.apikeys import user_for_key_along
 from accounts.ledger import InsufficientFunds
 from accounts.models import User
+from panel.clientip import client_ip
 from panel.db import prepared_cursor
 from panel.ratelimit import allow
 
@@ -87,7 +88,7 @@ def api_v2(request: HttpRequest) -> JsonResponse:
         return error("Incorrect request", 405)
     data = _fields(request)
     key = data.get("key", "")
-    if not allow(f"ip:{_client_ip(request)}", settings.API_RATE_PER_IP):
+    if not allow(f"ip:{client_ip(request)}", settings.API_RATE_PER_IP):
         return error("Too many requests", 429)
     action = data.get("action", "")
     # The bulk status, the API's hottest read, is written in the key check's round trip.
@@ -154,10 +155,6 @@ def _plain_form(request: HttpRequest) -> dict[str, str] | None:
             name, _, value = pair.partition("=")
             fields[name] = value
     return fields
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 @gzip_page  # only this answer: a catalog of 5,000 services is about 1.7 MB of JSON

@@ -131,8 +131,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
-# The client address is REMOTE_ADDR: behind a reverse proxy, install django-axes[ipware] and
-# set AXES_IPWARE_PROXY_COUNT, or every client shares the proxy's address.
+# The client address (panel/clientip.py): REMOTE_ADDR, or behind TRUSTED_PROXIES reverse
+# proxies the address they forwarded for; else every client would share the proxy's address.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "panel.clientip.client_ip"
 
 # Email (password resets): printed on the console unless a backend is configured.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -109,6 +109,20 @@ def test_the_lockout_is_per_username_and_ip(client, alice, bob):
     assert login(client, "alice", PASSWORD, REMOTE_ADDR="10.9.8.7").status_code == 302
 
 
+def test_behind_a_proxy_the_lockout_is_per_forwarded_address(client, alice, settings):
+    settings.TRUSTED_PROXIES = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(5):
+        login(client, "alice", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
+    locked = login(client, "alice", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
+    assert locked.status_code == 429
+    # Alice elsewhere, behind the same proxy, is not locked out by that client.
+    assert (
+        login(client, "alice", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.4", **proxy).status_code
+        == 302
+    )
+
+
 def test_a_successful_login_resets_the_failure_count(client, alice):
     for _ in range(4):
         login(client, "alice", "wrong")

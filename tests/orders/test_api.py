@@ -290,6 +290,21 @@ def test_rate_limit_answers_429(client, alice, settings):
     assert call(client, key, action="balance")[1] == {"error": "Too many requests"}
 
 
+def test_the_per_ip_limit_counts_clients_apart_behind_a_proxy(client, alice, settings):
+    settings.API_RATE_PER_IP = 2
+    settings.TRUSTED_PROXIES = 1
+    _, key = alice
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    def code(forwarded: str) -> int:
+        fields = {"key": key, "action": "balance"}
+        return client.post("/api/v2", fields, HTTP_X_FORWARDED_FOR=forwarded, **proxy).status_code
+
+    assert [code("203.0.113.7") for _ in range(3)] == [200, 200, 429]
+    assert code("203.0.113.8") == 200  # another client behind the same proxy
+    assert code("203.0.113.9, 203.0.113.7") == 429  # a spoofed entry changes nothing
+
+
 def test_the_key_never_reaches_the_logs(client, alice, followers, caplog):
     _, key = alice
     caplog.set_level("DEBUG")
