@@ -45,6 +45,26 @@ def test_the_approve_action_first_asks_for_a_note(sam_client, alice):
     assert not LedgerEntry.objects.exists()
 
 
+def test_the_note_page_carries_the_selection_back(sam_client, alice):
+    import re
+
+    payments = [pending(alice), pending(alice)]
+    page = sam_client.post(
+        CHANGELIST, {"action": "approve_selected", "_selected_action": [p.pk for p in payments]}
+    ).content.decode()
+
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page):
+        fields.setdefault(name, []).append(value)
+    assert sorted(fields["_selected_action"]) == sorted(str(p.pk) for p in payments)
+    assert fields["action"] == ["approve_selected"]
+    sam_client.post(CHANGELIST, {**fields, "apply": "1", "note": "paid"}, follow=True)
+
+    for payment in payments:
+        payment.refresh_from_db()
+        assert payment.status == PaymentStatus.APPROVED
+
+
 def test_approving_credits_exactly_once_even_when_the_action_is_posted_twice(
     sam_client, sam, alice
 ):

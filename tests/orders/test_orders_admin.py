@@ -293,6 +293,24 @@ def test_an_action_first_asks_for_the_reason_and_changes_nothing(
     assert (refunds(order), audit(order)) == ([], [])
 
 
+def test_the_reason_page_carries_the_selection_back(sam_client, alice, service, provider):
+    import re
+
+    orders = [make_order(alice, service, S.IN_PROGRESS, provider=provider) for _ in range(2)]
+    page = run_action(sam_client, "cancel_with_refund", orders, apply=False).content.decode()
+
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
+    fields: dict[str, list[str]] = {}
+    for name, value in hidden:
+        fields.setdefault(name, []).append(value)
+    assert sorted(fields["_selected_action"]) == sorted(str(o.pk) for o in orders)
+    assert fields["action"] == ["cancel_with_refund_action"]
+    response = sam_client.post(ORDERS, {**fields, "apply": "1", "reason": REASON}, follow=True)
+
+    assert messages_of(response)[0].startswith("2 orders canceled and refunded")
+    assert all(refunds(o) == [o.charge] for o in orders)
+
+
 def test_a_blank_reason_shows_the_form_again(sam_client, alice, service, provider):
     order = make_order(alice, service, S.IN_PROGRESS, provider=provider)
 
