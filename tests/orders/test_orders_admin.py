@@ -299,6 +299,9 @@ def test_the_reason_page_carries_the_selection_back(sam_client, alice, service, 
     orders = [make_order(alice, service, S.IN_PROGRESS, provider=provider) for _ in range(2)]
     page = run_action(sam_client, "cancel_with_refund", orders, apply=False).content.decode()
 
+    from panel.templatetags.panel import money
+
+    assert f"<td>{money(orders[0].charge)} USD</td>" in page  # money as staff read it elsewhere
     hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
     fields: dict[str, list[str]] = {}
     for name, value in hidden:
