@@ -61,6 +61,9 @@ def test_staff_debit_takes_from_the_balance(sam_client, sam, alice):
     assert alice.balance == Decimal("5.75")
     assert LedgerEntry.objects.filter(user=alice, amount=Decimal("-4.25"), created_by=sam).exists()
     assert_balances_match_ledger()
+    # The form again lists the entries, as money: -4.25, not -4.2500000.
+    page = sam_client.get(adjust_url(alice)).content.decode()
+    assert "<td>-4.25</td><td>5.75</td>" in page
 
 
 @pytest.mark.parametrize(
