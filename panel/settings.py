@@ -23,6 +23,10 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="embedded-demo-only-not-a-secret")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Secrets at rest (panel/encryption.py): comma-separated Fernet keys, the first encrypts, all
+# decrypt. The fallback key only serves the embedded demo and the tests, like SECRET_KEY's.
+DEMO_FIELD_ENCRYPTION_KEY = "ZW1iZWRkZWQtZGVtby1vbmx5LW5vdC1hLXNlY3JldCE="
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEMO_FIELD_ENCRYPTION_KEY])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
