@@ -7,6 +7,7 @@ read-only or not, only as "set" / "not set": Django's read-only rendering would 
 
 from django import forms
 from django.contrib import admin
+from django.utils.text import capfirst
 
 
 def _state(obj, name: str) -> str:
@@ -51,7 +52,7 @@ class SecretFieldsMixin:
         if db_field.name not in self.secret_fields:
             return super().formfield_for_dbfield(db_field, request, **kwargs)
         return forms.CharField(
-            label=db_field.verbose_name.capitalize(),
+            label=capfirst(db_field.verbose_name),
             required=False,
             strip=True,
             widget=SecretInput(),
