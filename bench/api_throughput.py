@@ -6,8 +6,8 @@
 The server is granian WSGI as the Dockerfile runs it (2 workers, 1 blocking thread each,
 backpressure 64) on the PostgreSQL database `panel_bench` (bench/_setup.py), with the rate
 limits off (API_RATE_PER_KEY=0 API_RATE_PER_IP=0) and a Redis broker, so that `add` enqueues
-its forwarding task for real (no worker runs: the queue is purged after). BENCH_VIEWS=1 mounts
-the two anchors of panel/benchviews.py in the same server. Each run adds its own provider,
+its forwarding task for real (no worker runs: the queue is purged after). Its settings
+(bench/settings.py) mount the two anchors of bench/views.py in the same server. Each run adds its own provider,
 service, customers and orders and truncates nothing (other benchmarks share the database); its
 provider is disabled at the end.
 
@@ -126,9 +126,15 @@ def _history(order_id: int, count: int) -> None:
     customer whose 100 orders are all asked for."""
     from django.db import connection
 
-    columns = """user_id, service_id, upstream_service_id, provider_id, link, quantity, runs,
-        interval, extra, rate, charge, cost, upstream_status, remains_raw, error, attempts,
-        refunded, upstream_detail, flag, tried_offers, created_at, updated_at"""
+    from orders.models import Order
+
+    copied = [
+        field.column
+        for field in Order._meta.concrete_fields
+        if not field.primary_key and field.name not in ("status", "start_count", "remains")
+        and field.name not in ("client_reference", "upstream_order_id")  # unique per order
+    ]  # fmt: skip
+    columns = ", ".join(copied)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO orders_order ({columns}, status, start_count, remains) "  # noqa: S608
@@ -229,7 +235,7 @@ class Server:
             "CELERY_BROKER_URL": BROKER,
             "API_RATE_PER_KEY": str(args.rate_limit),
             "API_RATE_PER_IP": str(args.rate_limit),
-            "BENCH_VIEWS": "1",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",  # the anchors of bench/views.py
             "DEBUG": "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),

@@ -89,7 +89,7 @@ def main() -> None:
 
     import orders.placing as placing
     from orders.models import Order
-    from sandbox.testing import SandboxProcess
+    from sandbox.process import SandboxProcess
     from tests.orders.workers import WorkerGroup
 
     logs = Path(tempfile.mkdtemp(prefix="forward-latency-"))

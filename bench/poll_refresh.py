@@ -35,7 +35,7 @@ from catalog.models import Provider  # noqa: E402
 from orders.models import Order  # noqa: E402
 from orders.polling import due_orders, poll_orders  # noqa: E402
 from panel.money import order_charge  # noqa: E402
-from sandbox.testing import SandboxProcess  # noqa: E402
+from sandbox.process import SandboxProcess  # noqa: E402
 from tests.catalog.factories import make_service, make_upstream  # noqa: E402
 
 QUANTITY = 1000

@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.template.response import TemplateResponse
 
+from panel.readonly import ReadOnlyAdminMixin
+
 from .balances import check_balance
 from .models import (
     Category,
@@ -94,18 +96,15 @@ class ProviderAdmin(admin.ModelAdmin):
                 )
 
 
-class PriceChangeInline(admin.TabularInline):
+class PriceChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PriceChange
     extra = 0
     can_delete = False
     readonly_fields = ["old_rate", "new_rate", "seen_at"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(UpstreamService)
-class UpstreamServiceAdmin(admin.ModelAdmin):
+class UpstreamServiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What providers sell, as synced: read-only, the sync is the only writer."""
 
     list_display = [
@@ -117,15 +116,6 @@ class UpstreamServiceAdmin(admin.ModelAdmin):
     list_select_related = ["provider"]
     inlines = [PriceChangeInline]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ServiceOfferInline(admin.TabularInline):

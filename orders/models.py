@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -19,18 +21,35 @@ class OrderStatus(models.TextChoices):
     HELD = "held", "On hold"
 
 
-# What a customer sees for each status (UNKNOWN and HELD are the panel's problems, not theirs).
-CUSTOMER_STATUS = {
-    OrderStatus.PENDING: "Pending",
-    OrderStatus.SENDING: "Pending",
-    OrderStatus.HELD: "Pending",
-    OrderStatus.UNKNOWN: "Processing",
-    OrderStatus.IN_PROGRESS: "In progress",
-    OrderStatus.COMPLETED: "Completed",
-    OrderStatus.PARTIAL: "Partial",
-    OrderStatus.CANCELED: "Canceled",
-    OrderStatus.FAILED: "Failed",
+class Shown(NamedTuple):
+    """How a status is shown outside the panel's staff pages."""
+
+    label: str  # on the customer's pages
+    api: str  # in the API's `status` answer, in the protocol's spelling
+    tab: str  # the orders list's tab (and the dashboard's count) it falls under
+
+
+# The one map from an order's status to what customers see. UNKNOWN and HELD are the panel's
+# problems, not theirs; a FAILED order was fully refunded, which the protocol calls Canceled.
+# PostgreSQL keeps each order's API answer in a generated column (orders_order.api_status):
+# a change of an `api` label needs a migration redefining it, which
+# tests/orders/test_api_status_sql.py demands.
+SHOWN: dict[str, Shown] = {
+    OrderStatus.PENDING: Shown("Pending", "Pending", "pending"),
+    OrderStatus.SENDING: Shown("Pending", "Pending", "pending"),
+    OrderStatus.HELD: Shown("Pending", "Pending", "pending"),
+    OrderStatus.UNKNOWN: Shown("Processing", "In progress", "in_progress"),
+    OrderStatus.IN_PROGRESS: Shown("In progress", "In progress", "in_progress"),
+    OrderStatus.COMPLETED: Shown("Completed", "Completed", "completed"),
+    OrderStatus.PARTIAL: Shown("Partial", "Partial", "partial"),
+    OrderStatus.CANCELED: Shown("Canceled", "Canceled", "canceled"),
+    OrderStatus.FAILED: Shown("Failed", "Canceled", "failed"),
 }
+
+
+def shown_in(*tabs: str) -> tuple[str, ...]:
+    """The statuses shown under any of these tabs."""
+    return tuple(status for status, shown in SHOWN.items() if shown.tab in tabs)
 
 
 class Order(models.Model):
@@ -116,7 +135,8 @@ class Order(models.Model):
 
     @property
     def customer_status(self) -> str:
-        return CUSTOMER_STATUS.get(self.status, self.get_status_display())
+        shown = SHOWN.get(self.status)
+        return shown.label if shown else self.get_status_display()
 
     @property
     def total_quantity(self) -> int:

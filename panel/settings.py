@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "orders",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -67,7 +68,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "panel.context_processors.panel",
-                "panel.admin_counts.admin_index",
+                "orders.admin_counts.admin_index",
             ],
         },
     },
@@ -222,6 +223,3 @@ if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
-
-# bench/api_throughput.py's anchor views (panel/benchviews.py); never on outside a benchmark.
-BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)

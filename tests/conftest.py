@@ -2,7 +2,7 @@
 
 import pytest
 
-from sandbox.testing import SandboxProcess
+from sandbox.process import SandboxProcess
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders import api
+from orders.ids import _parse_each, parse_id_list
 from orders.models import Order, OrderStatus
 from tests.catalog.factories import make_provider, make_service, make_upstream
 
@@ -100,7 +101,7 @@ def test_every_status_and_progress_answers_as_the_python_formatter(service, djan
     rows = {row[0]: row for row in api._status_rows(user, ids)}
     assert set(rows) == set(ids)
     expected = ",".join(f'"{i}":{api.to_json(api._status_of(rows[i], "USD"))}' for i in ids)
-    assert api._statuses_json(user, api._asked_orders(",".join(map(str, ids)))) == expected
+    assert api._statuses_json(user, parse_id_list(",".join(map(str, ids)))) == expected
 
 
 def test_the_bulk_answer_answers_every_id_once(service, django_user_model):
@@ -136,14 +137,14 @@ def test_the_bulk_answer_answers_every_id_once(service, django_user_model):
 )
 def test_plain_id_lists_parse_as_the_general_parser_does(parts):
     raw = ",".join(parts)
-    general = api._each_id(raw)
-    assert api._ids(raw) == general
-    asked = api._asked_orders(raw)
+    general = _parse_each(raw)
+    asked = parse_id_list(raw)
     if isinstance(general, dict):
         assert asked == general
     else:
-        assert asked.numbers == tuple(i for i in general if isinstance(i, int))
-        assert asked.others == tuple(i for i in general if not isinstance(i, int))
+        assert asked.ids == general.ids
+        assert asked.numbers == tuple(i for i in general.ids if isinstance(i, int))
+        assert asked.others == tuple(i for i in general.ids if not isinstance(i, int))
         # The array literal PostgreSQL reads: the numbers, each once, in turn.
         assert asked.array[0] + asked.array[-1] == "{}"
         inside = asked.array[1:-1]
@@ -183,7 +184,7 @@ def test_each_id_is_looked_up_by_primary_key_however_few_orders_statistics_show(
             " updated_at FROM orders_order, generate_series(1, 5000) n WHERE id = %s",
             ["{" + ",".join(map(str, others)) + "}", ids[0]],
         )
-    asked = api._asked_orders(",".join(map(str, ids)))
+    asked = parse_id_list(",".join(map(str, ids)))
     params = {**api._statuses_params(asked), "user": user.pk, "prefix": "x" * 12, "stale": None}
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE orders_order")

@@ -12,10 +12,10 @@ from accounts import ledger
 from accounts.models import LedgerEntry, LedgerKind, User
 from catalog.models import Provider, Service
 from catalog.sync import sync_provider
+from orders.cancels import forward_cancel
 from orders.forwarding import forward
 from orders.models import CancelRequest, Order, OrderStatus, RequestStatus
 from orders.placing import place_order
-from orders.requests import forward_cancel
 from tests.orders.test_order_pages import assert_ledger_balanced, balance, customer, service_of
 from tests.orders.test_orders_list import make_order, row_ids
 

@@ -15,8 +15,8 @@ from accounts import ledger
 from accounts.models import LedgerEntry, LedgerKind, User
 from catalog.models import Category
 from orders.models import Order
-from orders.placing import validate
 from orders.types import TYPES
+from orders.validation import validate
 from panel.templatetags.panel import money
 from tests.catalog.factories import make_provider, make_service, make_upstream
 

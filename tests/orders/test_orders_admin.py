@@ -54,12 +54,12 @@ def sam_client(client, django_user_model):
 
 @pytest.fixture
 def counts_on_index(settings):
-    """The admin index counts come from a context processor (panel.admin_counts.admin_index);
+    """The admin index counts come from a context processor (orders.admin_counts.admin_index);
     install it here in case settings do not list it yet."""
     templates = copy.deepcopy(settings.TEMPLATES)
     processors = templates[0]["OPTIONS"]["context_processors"]
-    if "panel.admin_counts.admin_index" not in processors:
-        processors.append("panel.admin_counts.admin_index")
+    if "orders.admin_counts.admin_index" not in processors:
+        processors.append("orders.admin_counts.admin_index")
     settings.TEMPLATES = templates
 
 

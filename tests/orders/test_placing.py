@@ -10,7 +10,8 @@ from accounts import ledger
 from accounts.models import LedgerEntry, LedgerKind, User
 from catalog.models import Service
 from orders.models import Order, OrderStatus
-from orders.placing import OrderError, place_mass_order, place_order
+from orders.placing import place_mass_order, place_order
+from orders.validation import OrderError
 from panel.money import order_charge
 from tests.catalog.factories import make_provider, make_service, make_upstream
 

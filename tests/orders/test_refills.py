@@ -18,7 +18,7 @@ from catalog.sync import sync_provider
 from orders.forwarding import forward
 from orders.models import Order, OrderStatus, Refill, RequestStatus
 from orders.placing import place_order
-from orders.requests import forward_refill, poll_refills
+from orders.refills import forward_refill, poll_refills
 from tests.orders.test_order_pages import customer, service_of
 from tests.orders.test_orders_list import make_order, row_ids
 

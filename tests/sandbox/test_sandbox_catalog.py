@@ -8,7 +8,7 @@ import requests
 
 from sandbox.catalog import CATEGORIES, generate, to_wire
 from sandbox.placing import SERVICE_TYPES
-from sandbox.testing import SandboxProcess
+from sandbox.process import SandboxProcess
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox.testing import SandboxError, SandboxProcess
+from sandbox.process import SandboxError, SandboxProcess
 
 REPO = Path(__file__).resolve().parents[2]
 
