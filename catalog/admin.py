@@ -75,25 +75,21 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync now")
     def sync_now(self, request, queryset):
-        for provider in queryset:
-            try:
-                result = sync_provider(provider)
-            except UpstreamError as exc:
-                self.message_user(request, f"{provider}: {exc.message}", messages.ERROR)
-            else:
-                self.message_user(request, f"{provider}: {result}", messages.SUCCESS)
+        self._ask_each(request, queryset, sync_provider, str)
 
     @admin.action(description="Check balance")
     def check_balance(self, request, queryset):
+        self._ask_each(request, queryset, check_balance, lambda b: f"{b.amount} {b.currency}")
+
+    def _ask_each(self, request, queryset, ask, report) -> None:
+        """One upstream call per selected provider, each reported with its outcome."""
         for provider in queryset:
             try:
-                balance = check_balance(provider)
+                result = ask(provider)
             except UpstreamError as exc:
                 self.message_user(request, f"{provider}: {exc.message}", messages.ERROR)
             else:
-                self.message_user(
-                    request, f"{provider}: {balance.amount} {balance.currency}", messages.SUCCESS
-                )
+                self.message_user(request, f"{provider}: {report(result)}", messages.SUCCESS)
 
 
 class PriceChangeInline(ReadOnlyAdminMixin, admin.TabularInline):

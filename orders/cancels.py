@@ -3,15 +3,13 @@ progress becomes a cancel request, sent upstream by a worker (upstream_requests.
 poller settles it when the upstream turns it Canceled or Partial (settlement.py closes the
 request then)."""
 
-from django.db import IntegrityError, transaction
-
 from accounts.models import User
 from catalog.upstream import ItemError, UpstreamError
 
 from .models import CancelRequest, Order, OrderStatus, RequestStatus
 from .settlement import settle
 from .states import CANCELS
-from .upstream_requests import RequestRefused, claim, customer_order, enqueue, record_failure
+from .upstream_requests import RequestRefused, claim, customer_order, record, record_failure
 
 CANCELABLE_LOCALLY = (OrderStatus.PENDING, OrderStatus.HELD)  # never sent: no upstream to ask
 
@@ -32,13 +30,7 @@ def request_cancel(*, user: User, order_id: object) -> Order | CancelRequest:
         return order
     if order.status != OrderStatus.IN_PROGRESS:
         raise RequestRefused("Order not eligible for cancel")
-    try:
-        with transaction.atomic():
-            cancel = CancelRequest.objects.create(order=order, user=user)
-            transaction.on_commit(lambda: enqueue("forward_cancel", cancel.pk))
-    except IntegrityError:
-        raise RequestRefused("Order not eligible for cancel") from None
-    return cancel
+    return record(CancelRequest, order=order, user=user, refused="Order not eligible for cancel")
 
 
 def forward_cancel(cancel_id: int) -> str:

@@ -1,4 +1,4 @@
-"""Forwarding an order upstream exactly once (docs/design.md, "Forwarding an order").
+"""Forwarding an order upstream exactly once (docs/design.md, "States").
 
 The provider has no idempotency key, so a resend after a lost answer can create a second,
 unpaid upstream order. Hence: claim PENDING → SENDING with a compare-and-set and commit it,

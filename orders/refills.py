@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -16,7 +15,7 @@ from catalog.upstream import ItemError, UpstreamError
 from .ids import parse_id
 from .models import Order, OrderStatus, Refill, RequestStatus
 from .states import REFILLS
-from .upstream_requests import RequestRefused, claim, customer_order, enqueue, record_failure
+from .upstream_requests import RequestRefused, claim, customer_order, record, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +44,7 @@ def request_refill(*, user: User, order_id: object) -> Refill:
     order = customer_order(user, order_id)
     if not can_refill(order):
         raise RequestRefused("Order not eligible for refill")
-    try:
-        with transaction.atomic():
-            refill = Refill.objects.create(order=order, user=user)
-            transaction.on_commit(lambda: enqueue("forward_refill", refill.pk))
-    except IntegrityError:  # one already open (the unique constraint decides races)
-        raise RequestRefused("Order not eligible for refill") from None
-    return refill
+    return record(Refill, order=order, user=user, refused="Order not eligible for refill")
 
 
 def customer_refill(*, user: User, refill_id: object) -> Refill:

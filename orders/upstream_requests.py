@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -49,6 +49,19 @@ def customer_order(user: User, order_id: object) -> Order:
     if order is None:
         raise RequestRefused("Incorrect order ID")
     return order
+
+
+def record(model: type[Refill | CancelRequest], *, order: Order, user: User, refused: str):
+    """A new request of `order`, enqueued for a worker after commit; RequestRefused(`refused`)
+    when one is already open (the unique constraint decides races)."""
+    _, task = TABLES[model]
+    try:
+        with transaction.atomic():
+            request = model.objects.create(order=order, user=user)
+            transaction.on_commit(lambda: enqueue(task, request.pk))
+    except IntegrityError:
+        raise RequestRefused(refused) from None
+    return request
 
 
 def claim(model: type[Refill | CancelRequest], pk: int) -> bool:

@@ -94,8 +94,13 @@ else:
         "CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True)
     )
     # Statements run through panel.db.prepared_cursor are prepared on their 5th use on a
-    # connection (Django's default, None, disables prepared statements altogether).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+    # connection (Django's default, None, disables prepared statements altogether). Behind
+    # PgBouncer in transaction mode they need PgBouncer 1.21+ with max_prepared_statements set;
+    # DB_PREPARE_THRESHOLD=off turns preparing off (docs/design.md, "Custom infrastructure").
+    _prepare = env("DB_PREPARE_THRESHOLD", default="5").strip().lower()
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", None if _prepare in ("off", "none", "") else int(_prepare)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

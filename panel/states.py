@@ -85,6 +85,6 @@ class StateTable:
             source = self._names[m.source] if m.source else "–"
             lines.append(
                 f"| {source} | {self._names[m.target]} | {m.when} | {m.money or '–'} | "
-                f"`{m.where}` |"
+                f"`{self.model._meta.app_label}/{m.where}` |"
             )
         return "\n".join(lines)

@@ -1,8 +1,7 @@
 """The API v2 client: the one place where the panel talks HTTP to upstream providers.
 
 API v2 has no idempotency key (docs/api.md), so every failure is classified by what it tells
-us about the upstream's state, not by how it looked on the wire (docs/design.md, "Forwarding
-an order"):
+us about the upstream's state, not by how it looked on the wire (docs/design.md, "States"):
 
 - REJECTED: the upstream answered `{"error": ...}`; nothing was created, so refunding is safe.
 - NOT_SENT: the request never left (refused, DNS, connect timeout), so sending again is safe.

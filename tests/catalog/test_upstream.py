@@ -17,10 +17,10 @@ from catalog.upstream import (
     UpstreamClient,
     UpstreamError,
 )
+from harness.processes import refused_port
 from tests.catalog.upstream_fakes import (
     CannedServer,
     FullBacklog,
-    closed_port,
     self_signed_certificate,
 )
 
@@ -380,7 +380,7 @@ def test_a_huge_answer_is_refused_before_reading_it(server, client):
 
 
 def test_an_answer_over_the_cap_is_unknown(server, client, monkeypatch):
-    monkeypatch.setattr(upstream, "MAX_BODY", 1000)
+    monkeypatch.setattr(upstream.client, "MAX_BODY", 1000)
     server.fault("chunked", [{**FOLLOWERS, "service": i} for i in range(100)])
     error = fail(client.services)
     assert error.outcome is Outcome.UNKNOWN
@@ -430,8 +430,9 @@ def test_a_close_without_answer_is_unknown(server, client):
 
 
 def test_a_refused_connection_was_not_sent():
-    client = UpstreamClient(f"http://127.0.0.1:{closed_port()}/api/v2", KEY, deadline=2)
-    error = fail(client.add, service="1", link="x", quantity="10")
+    with refused_port() as port:
+        client = UpstreamClient(f"http://127.0.0.1:{port}/api/v2", KEY, deadline=2)
+        error = fail(client.add, service="1", link="x", quantity="10")
     assert error.outcome is Outcome.NOT_SENT
     assert error.safe_to_retry and not error.permanent
     assert "could not connect" in error.message

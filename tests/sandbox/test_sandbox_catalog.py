@@ -79,6 +79,7 @@ def test_a_restart_serves_the_same_catalog(bendable):
     assert services(bendable).content == before
 
 
+@pytest.mark.slow  # a 20,000-service catalog
 def test_it_serves_20000_services(bendable):
     assert bendable.catalog(services=20000)["count"] == 20000
     try:

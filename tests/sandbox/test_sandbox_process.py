@@ -11,6 +11,8 @@ import requests
 
 from sandbox.process import SandboxError, SandboxProcess
 
+pytestmark = pytest.mark.slow  # every test starts sandbox processes
+
 REPO = Path(__file__).resolve().parents[2]
 
 
