@@ -58,7 +58,7 @@ def test_definitive_error_fails_the_order_with_a_full_refund(
     sandbox.set_faults(error_rate=1, actions=["add"], error_message="Link is private")
     assert forward(order.pk) == OrderStatus.FAILED
     order.refresh_from_db()
-    assert order.error == "The sandbox_provider refused this order: Link is private"
+    assert order.error == "The provider refused this order: Link is private"
     refund = LedgerEntry.objects.get(order=order, kind=LedgerKind.REFUND)
     assert refund.amount == order.charge
     carol_with_1000.refresh_from_db()
@@ -87,7 +87,7 @@ def test_unknown_outcome_is_never_resent(sandbox_provider, carol_with_1000, sand
     assert forward(order.pk) == OrderStatus.UNKNOWN
     order.refresh_from_db()
     assert order.flag
-    assert len(sandbox.orders()) == 1  # it did reach the sandbox_provider
+    assert len(sandbox.orders()) == 1  # it did reach the provider
     sandbox.clear_faults()
     assert forward(order.pk) == "not pending"
     sweep()

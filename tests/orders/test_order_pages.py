@@ -203,7 +203,7 @@ def test_placing_charges_exactly_rate_times_quantity_over_1000(
     alice_client, alice_with_100, followers
 ):
     response = post_order(
-        alice_client, followers, link="https://instagram.com/alice_with_100", quantity="777"
+        alice_client, followers, link="https://instagram.com/alice", quantity="777"
     )
 
     assert response.status_code == 302 and response["Location"] == "/orders"

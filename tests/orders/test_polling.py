@@ -299,7 +299,7 @@ def test_an_upstream_fault_changes_nothing(sandbox_provider, dave_with_100k, san
 
     result = poll_orders(batch=1)
 
-    # Three failed calls in a row: the sandbox_provider is left alone until the next run.
+    # Three failed calls in a row: the provider is left alone until the next run.
     assert (result.calls, result.errors, result.checked) == (3, 3, 0)
     assert refund_rows() == 0
     assert set(
