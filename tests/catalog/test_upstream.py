@@ -390,6 +390,7 @@ def test_an_answer_over_the_cap_is_unknown(server, client, monkeypatch):
 # --- transport faults -----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits for a timeout or a deadline
 def test_no_answer_within_the_read_timeout_is_unknown(server, client):
     server.fault("hang")
     error = fail(client.add, service="1", link="x", quantity="10")
@@ -398,6 +399,7 @@ def test_no_answer_within_the_read_timeout_is_unknown(server, client):
     assert len(server.requests) == 1
 
 
+@pytest.mark.slow  # waits for a timeout or a deadline
 def test_a_dripping_answer_is_cut_at_the_deadline(server):
     client = UpstreamClient(server.url, KEY, connect_timeout=1, read_timeout=1, deadline=0.5)
     server.fault("drip")
@@ -406,6 +408,7 @@ def test_a_dripping_answer_is_cut_at_the_deadline(server):
     assert "deadline of 0.5s passed" in error.message
 
 
+@pytest.mark.slow  # waits for a timeout or a deadline
 def test_dripping_headers_are_cut_at_the_deadline(server):
     client = UpstreamClient(server.url, KEY, connect_timeout=1, read_timeout=1, deadline=0.5)
     server.fault("drip_headers")
@@ -438,6 +441,7 @@ def test_a_refused_connection_was_not_sent():
     assert "could not connect" in error.message
 
 
+@pytest.mark.slow  # waits for a timeout or a deadline
 def test_a_connect_timeout_was_not_sent():
     with FullBacklog() as backlog:
         url = f"http://127.0.0.1:{backlog.port}/api/v2"
@@ -492,6 +496,7 @@ def test_https_works_with_a_trusted_certificate(tls_server, certificate, monkeyp
     assert client.balance() == Balance(Decimal("5.5"), "USD")
 
 
+@pytest.mark.slow  # waits for a timeout or a deadline
 def test_https_dripping_headers_are_cut_at_the_deadline(tls_server, certificate, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])
     tls_server.fault("drip_headers")
