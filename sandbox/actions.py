@@ -168,13 +168,18 @@ def _status_answers(sandbox: Sandbox, ids: list[int | None]) -> dict[int, dict[s
     }
 
 
-def _create_refill(sandbox: Sandbox, order_id: int | None) -> int:
+def _order_now(sandbox: Sandbox, order_id: int | None) -> tuple[Order, Any, float]:
+    """The order with this id, its state now, and now; or ApiError."""
     orders, children = _load(sandbox, [order_id])
     order = orders.get(order_id or 0)
     if order is None:
         raise ApiError("Incorrect order ID")
     now = sandbox.now()
-    state = order_state(order, children.get(order.id, []), now, sandbox.seed)
+    return order, order_state(order, children.get(order.id, []), now, sandbox.seed), now
+
+
+def _create_refill(sandbox: Sandbox, order_id: int | None) -> int:
+    order, state, now = _order_now(sandbox, order_id)
     if not order.refill or order.type == "Subscriptions" or state.status != "Completed":
         raise ApiError("Order not eligible for refill")
     previous = sandbox.store.refills_of(order.id)
@@ -184,12 +189,7 @@ def _create_refill(sandbox: Sandbox, order_id: int | None) -> int:
 
 
 def _cancel(sandbox: Sandbox, order_id: int | None) -> int:
-    orders, children = _load(sandbox, [order_id])
-    order = orders.get(order_id or 0)
-    if order is None:
-        raise ApiError("Incorrect order ID")
-    now = sandbox.now()
-    state = order_state(order, children.get(order.id, []), now, sandbox.seed)
+    order, state, now = _order_now(sandbox, order_id)
     if not order.cancel or state.finished:
         raise ApiError("Order not eligible for cancel")
     sandbox.store.cancel(order.id, now)
