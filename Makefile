@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/panel
 export BROKER_URL_TEST ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test quick install lint format bench clean
 
 # The embedded panel: SQLite, a filesystem broker, the bundled sandbox provider.
 run: install
@@ -20,6 +20,12 @@ test: install
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL_TEST)} \
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fast part (no slow-marked test: no processes, no HTTP servers), in under a minute.
+quick: install
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(BROKER_URL_TEST)} \
+	$(BIN)/pytest -m "not slow" -q $(PYTEST_ARGS)
 
 install: $(STAMP)
 

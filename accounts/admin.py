@@ -17,7 +17,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from panel.templatetags.panel import money
+from panel.money import format_money
+from panel.readonly import ReadOnlyAdminMixin
 
 from . import ledger
 from .forms import AdjustBalanceForm, AdminPasswordChangeForm, DecisionForm
@@ -101,8 +102,8 @@ class PanelUserAdmin(UserAdmin):
             except ledger.InsufficientFunds as exc:
                 form.add_error(
                     "amount",
-                    f"Not enough funds: the balance is {money(exc.balance)}, "
-                    f"{money(exc.shortfall)} short of this debit. Nothing was changed.",
+                    f"Not enough funds: the balance is {format_money(exc.balance)}, "
+                    f"{format_money(exc.shortfall)} short of this debit. Nothing was changed.",
                 )
             else:
                 self.log_change(
@@ -143,7 +144,7 @@ VERDICTS = {"approve": (approve_payment, "approved"), "reject": (reject_payment,
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Payments are decided, never edited: approve or reject, each exactly once."""
 
     change_form_template = "accounts/admin/payment_change_form.html"
@@ -160,15 +161,6 @@ class PaymentAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["approve_selected", "reject_selected"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_decide_permission(self, request) -> bool:
         return request.user.has_perm("accounts.change_payment")
@@ -274,7 +266,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The ledger is append-only: here it is only read."""
 
     list_display = (
@@ -286,15 +278,6 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("user", "created_by")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="for")
     def belongs_to(self, entry: LedgerEntry) -> str:

@@ -82,9 +82,12 @@ def user_for_key_along(
             {**params, "stale": now - timedelta(seconds=60), "prefix": key[:PREFIX_LENGTH]},
         )
         row = cursor.fetchone()
-    if row is None or not hmac.compare_digest(row[1], _digest(key)):
+    if row is None:
         return None, None
-    key_id, _, user_id, stale = row[:4]
+    key_id, digest, user_id, stale, *rest = row
+    if not hmac.compare_digest(digest, _digest(key)):
+        return None, None
     if stale:
         ApiKey.objects.filter(pk=key_id).update(last_used_at=now)  # at most once a minute
-    return User.from_db(connection.alias, ["id"], [user_id]), row[4] if sql else None
+    along_value = rest[0] if rest else None
+    return User.from_db(connection.alias, ["id"], [user_id]), along_value

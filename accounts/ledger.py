@@ -1,4 +1,5 @@
-"""The only way a balance changes: a conditional UPDATE plus an append-only ledger row.
+"""The only way a balance changes: a conditional UPDATE plus an append-only ledger row (and the
+same two in SQL, for placing an order in one statement: debit_sql, charge_row_values).
 
 Every function here must run inside the caller's transaction, so the balance and its ledger
 row commit together or not at all. A debit is one `UPDATE … WHERE balance >= amount`: never
@@ -36,11 +37,7 @@ def debit(
 ) -> LedgerEntry:
     """Take `amount` (> 0) from the balance, or raise InsufficientFunds and change nothing."""
     _check(amount)
-    balance = _apply(
-        f"UPDATE {_TABLE} SET balance = balance - %s WHERE id = %s AND balance >= %s "  # noqa: S608
-        "RETURNING balance",
-        [amount, user_id, amount],
-    )
+    balance = _apply(debit_sql(), {"charge": amount, "user": user_id})
     if balance is None:
         current = User.objects.filter(pk=user_id).values_list("balance", flat=True).first()
         if current is None:
@@ -84,6 +81,35 @@ def adjust(*, user_id: int, amount: Decimal, reason: str, by: User) -> LedgerEnt
     return debit(user_id=user_id, amount=-amount, kind=LedgerKind.ADJUSTMENT, memo=reason, by=by)
 
 
+# --- the SQL of a charge, for placing an order in one statement ---------------------------------
+#
+# Placing an order debits the balance, inserts the order and writes its charge row in one SQL
+# statement of its own (orders/placing.py), for speed. Its debit and its ledger row are these:
+# the same conditional UPDATE as debit() and the same row, with the parameters %(user)s,
+# %(charge)s and %(now)s. So a balance changes only through this module, in code as in words.
+
+CHARGE_ROW_COLUMNS = "user_id, kind, amount, balance_after, order_id, memo, created_at"
+
+
+def debit_sql(condition: str = "") -> str:
+    """`UPDATE … SET balance = balance - %(charge)s WHERE id = %(user)s AND balance >=
+    %(charge)s [AND condition] RETURNING balance`: no row back means not enough funds."""
+    extra = f" AND {condition}" if condition else ""
+    return (
+        f"UPDATE {_TABLE} SET balance = balance - %(charge)s "  # noqa: S608 (names, parameters)
+        f"WHERE id = %(user)s AND balance >= %(charge)s{extra} RETURNING balance"
+    )
+
+
+def charge_row_values(*, balance: str, order: str) -> str:
+    """The values of an order's charge row (CHARGE_ROW_COLUMNS), given the SQL of the balance
+    after the debit and of the order's id."""
+    return f"%(user)s, '{LedgerKind.CHARGE}', -%(charge)s, {balance}, {order}, '', %(now)s"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
 def _check(amount: Decimal) -> None:
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
         raise ValueError(f"amount must be a positive Decimal, not {amount!r}")
@@ -91,7 +117,7 @@ def _check(amount: Decimal) -> None:
         raise transaction.TransactionManagementError("balance changes need a transaction")
 
 
-def _apply(sql: str, params: list) -> Decimal | None:
+def _apply(sql: str, params: list | dict) -> Decimal | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from . import ledger
 from .models import LedgerKind, Payment, PaymentStatus, User
+from .states import PAYMENTS
 
 MIN_AMOUNT = Decimal("1")
 MAX_AMOUNT = Decimal("100000")
@@ -103,7 +104,12 @@ def reject_payment(*, payment_id: int, by: User, note: str = "") -> Decision:
 def _decide(payment_id: int, status: str, by: User, note: str) -> bool:
     """Compare-and-set from PENDING: only one decision can ever win."""
     return bool(
-        Payment.objects.filter(pk=payment_id, status=PaymentStatus.PENDING).update(
-            status=status, decided_at=timezone.now(), decided_by=by, note=note[:500]
+        PAYMENTS.move(
+            pk=payment_id,
+            source=PaymentStatus.PENDING,
+            target=status,
+            decided_at=timezone.now(),
+            decided_by=by,
+            note=note[:500],
         )
     )

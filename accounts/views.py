@@ -19,8 +19,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from orders.models import Order, OrderStatus
-from panel.templatetags.panel import money
+from orders.models import Order, shown_in
+from panel.money import format_money
 
 from .apikeys import issue_key
 from .forms import EmailForm, SetPasswordForm, SignupForm
@@ -31,18 +31,12 @@ RECENT_ORDERS = 10
 PAYMENTS_PER_PAGE = 20
 LEDGER_PER_PAGE = 50
 
-# The dashboard counts orders the way the customer sees them (Order.customer_status).
+# The dashboard counts orders by the orders list's tabs (orders.models.SHOWN).
 ORDER_GROUPS = {
-    "active": [
-        OrderStatus.PENDING,
-        OrderStatus.SENDING,
-        OrderStatus.HELD,
-        OrderStatus.UNKNOWN,
-        OrderStatus.IN_PROGRESS,
-    ],
-    "completed": [OrderStatus.COMPLETED],
-    "partial": [OrderStatus.PARTIAL],
-    "canceled": [OrderStatus.CANCELED, OrderStatus.FAILED],
+    "active": shown_in("pending", "in_progress"),
+    "completed": shown_in("completed"),
+    "partial": shown_in("partial"),
+    "canceled": shown_in("canceled", "failed"),
 }
 
 
@@ -102,7 +96,7 @@ def funds(request: HttpRequest) -> HttpResponse:
             payment = method.start(user=request.user, data=form.cleaned_data)
             messages.success(
                 request,
-                f"Payment #{payment.pk} of {money(payment.amount)} {settings.PANEL_CURRENCY} "
+                f"Payment #{payment.pk} of {format_money(payment.amount)} {settings.PANEL_CURRENCY} "
                 "is waiting for approval. Your balance grows once it is approved.",
             )
             return redirect("funds")

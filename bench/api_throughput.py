@@ -6,8 +6,8 @@
 The server is granian WSGI as the Dockerfile runs it (2 workers, 1 blocking thread each,
 backpressure 64) on the PostgreSQL database `panel_bench` (bench/_setup.py), with the rate
 limits off (API_RATE_PER_KEY=0 API_RATE_PER_IP=0) and a Redis broker, so that `add` enqueues
-its forwarding task for real (no worker runs: the queue is purged after). BENCH_VIEWS=1 mounts
-the two anchors of panel/benchviews.py in the same server. Each run adds its own provider,
+its forwarding task for real (no worker runs: the queue is purged after). Its settings
+(bench/settings.py) mount the two anchors of bench/views.py in the same server. Each run adds its own provider,
 service, customers and orders and truncates nothing (other benchmarks share the database); its
 provider is disabled at the end.
 
@@ -30,13 +30,11 @@ processes/threads: if 2 were clearly faster, 1 was the bottleneck.
 """
 
 import argparse
-import contextlib
 import json
 import multiprocessing
 import os
 import selectors
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -83,8 +81,8 @@ def prepare(run: str) -> Data:
     from accounts import ledger
     from accounts.apikeys import issue_key
     from accounts.models import LedgerKind, User
+    from harness.catalog import make_provider, make_service, make_upstream
     from orders.placing import place_order
-    from tests.catalog.factories import make_provider, make_service, make_upstream
 
     provider = make_provider(name=f"bench-api {run}")  # disabled after the run
     service = make_service(
@@ -126,9 +124,15 @@ def _history(order_id: int, count: int) -> None:
     customer whose 100 orders are all asked for."""
     from django.db import connection
 
-    columns = """user_id, service_id, upstream_service_id, provider_id, link, quantity, runs,
-        interval, extra, rate, charge, cost, upstream_status, remains_raw, error, attempts,
-        refunded, upstream_detail, flag, tried_offers, created_at, updated_at"""
+    from orders.models import Order
+
+    copied = [
+        field.column
+        for field in Order._meta.concrete_fields
+        if not field.primary_key and field.name not in ("status", "start_count", "remains")
+        and field.name not in ("client_reference", "upstream_order_id")  # unique per order
+    ]  # fmt: skip
+    columns = ", ".join(copied)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO orders_order ({columns}, status, start_count, remains) "  # noqa: S608
@@ -202,15 +206,9 @@ def request_bytes(path: str, body: str) -> bytes:
 # --- the server --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Server:
     def __init__(self, args: argparse.Namespace, log_dir: Path, run: str):
-        self.port = free_port()
+        self.port = 0  # chosen by start()
         self.application_name = f"bench-api-{run}"
         url = os.environ["DATABASE_URL"]
         self.database_url = (
@@ -218,7 +216,7 @@ class Server:
         )
         self.command = [
             str(Path(sys.executable).parent / "granian"), "--interface", "wsgi",
-            "--host", "127.0.0.1", "--port", str(self.port),
+            "--host", "127.0.0.1", "--port", "{port}",
             "--workers", str(args.workers), "--blocking-threads", str(args.blocking_threads),
             "--backpressure", str(args.backpressure), "--log-level", "warning",
             "panel.wsgi:application",
@@ -229,7 +227,7 @@ class Server:
             "CELERY_BROKER_URL": BROKER,
             "API_RATE_PER_KEY": str(args.rate_limit),
             "API_RATE_PER_IP": str(args.rate_limit),
-            "BENCH_VIEWS": "1",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",  # the anchors of bench/views.py
             "DEBUG": "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
@@ -238,22 +236,26 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> None:
+        from harness.processes import start_on_free_port
+
+        self.process, self.port = start_on_free_port(
+            self._spawn, self._answers, timeout=timeout, log=lambda: self.log.read_text()[-3000:]
+        )
+
+    def _spawn(self, port: int) -> subprocess.Popen:
+        command = [part.replace("{port}", str(port)) for part in self.command]
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - our interpreter's granian
-                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            return subprocess.Popen(  # noqa: S603 - our interpreter's granian
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"granian exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if b'"ok":true' in one_request(self.port, "/bench/minimal", "x=1"):
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"granian did not answer in {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    @staticmethod
+    def _answers(port: int) -> bool:
+        try:
+            return b'"ok":true' in one_request(port, "/bench/minimal", "x=1")
+        except OSError:
+            return False
 
     def cpu(self) -> float:
         """CPU seconds of granian and all its processes so far."""
@@ -261,16 +263,10 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM to granian's process group, SIGKILL to what is left after 10 s."""
+        from harness.processes import stop_group
+
         process, self.process = self.process, None
-        if process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(10)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
+        stop_group(process)
 
 
 def one_request(port: int, path: str, body: str, timeout: float = 5.0) -> bytes:

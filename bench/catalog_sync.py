@@ -23,7 +23,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from catalog.models import MarkupRule, Provider, Service, UpstreamService  # noqa: E402
 from catalog.sync import sync_provider  # noqa: E402
-from sandbox.testing import SandboxProcess  # noqa: E402
+from sandbox.process import SandboxProcess  # noqa: E402
 
 
 def wipe() -> None:

@@ -3,7 +3,7 @@
     .venv/bin/python bench/forward_latency.py [--orders 300] [--rate 20] [--workers 1]
 
 Starts the sandbox and real `celery -A panel worker` processes (prefork, concurrency 1 each;
-tests/orders/workers.py) on the benchmark database (`panel_bench`, bench/_setup.py) and a Redis
+harness/workers.py) on the benchmark database (`panel_bench`, bench/_setup.py) and a Redis
 database of its own (BENCH_BROKER_URL, default redis://127.0.0.1:6379/9), then places orders
 through `orders.placing.place_order`, paced at --rate per second, and measures for each one
 the time from its commit (the on-commit hook that enqueues it) to the `created` wall-clock
@@ -88,9 +88,9 @@ def main() -> None:
     from django.db.models import Count
 
     import orders.placing as placing
+    from harness.workers import WorkerGroup
     from orders.models import Order
-    from sandbox.testing import SandboxProcess
-    from tests.orders.workers import WorkerGroup
+    from sandbox.process import SandboxProcess
 
     logs = Path(tempfile.mkdtemp(prefix="forward-latency-"))
     run = f"{os.getpid()}-{int(time.time())}"

@@ -34,7 +34,7 @@ def prepare(customers: int) -> tuple[int, list[int]]:
 
     from accounts import ledger
     from accounts.models import LedgerKind, User
-    from tests.catalog.factories import make_provider, make_service, make_upstream
+    from harness.catalog import make_provider, make_service, make_upstream
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -32,11 +32,11 @@ from django.utils import timezone  # noqa: E402
 from accounts import ledger  # noqa: E402
 from accounts.models import LedgerEntry, LedgerKind, User  # noqa: E402
 from catalog.models import Provider  # noqa: E402
+from harness.catalog import make_service, make_upstream  # noqa: E402
 from orders.models import Order  # noqa: E402
 from orders.polling import due_orders, poll_orders  # noqa: E402
 from panel.money import order_charge  # noqa: E402
-from sandbox.testing import SandboxProcess  # noqa: E402
-from tests.catalog.factories import make_service, make_upstream  # noqa: E402
+from sandbox.process import SandboxProcess  # noqa: E402
 
 QUANTITY = 1000
 

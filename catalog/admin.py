@@ -4,6 +4,7 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 
 from panel.admin_secrets import SecretFieldsMixin
+from panel.readonly import ReadOnlyAdminMixin
 
 from .balances import check_balance
 from .models import (
@@ -51,39 +52,32 @@ class ProviderAdmin(SecretFieldsMixin, admin.ModelAdmin):
 
     @admin.action(description="Sync now")
     def sync_now(self, request, queryset):
-        for provider in queryset:
-            try:
-                result = sync_provider(provider)
-            except UpstreamError as exc:
-                self.message_user(request, f"{provider}: {exc.message}", messages.ERROR)
-            else:
-                self.message_user(request, f"{provider}: {result}", messages.SUCCESS)
+        self._ask_each(request, queryset, sync_provider, str)
 
     @admin.action(description="Check balance")
     def check_balance(self, request, queryset):
+        self._ask_each(request, queryset, check_balance, lambda b: f"{b.amount} {b.currency}")
+
+    def _ask_each(self, request, queryset, ask, report) -> None:
+        """One upstream call per selected provider, each reported with its outcome."""
         for provider in queryset:
             try:
-                balance = check_balance(provider)
+                result = ask(provider)
             except UpstreamError as exc:
                 self.message_user(request, f"{provider}: {exc.message}", messages.ERROR)
             else:
-                self.message_user(
-                    request, f"{provider}: {balance.amount} {balance.currency}", messages.SUCCESS
-                )
+                self.message_user(request, f"{provider}: {report(result)}", messages.SUCCESS)
 
 
-class PriceChangeInline(admin.TabularInline):
+class PriceChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PriceChange
     extra = 0
     can_delete = False
     readonly_fields = ["old_rate", "new_rate", "seen_at"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(UpstreamService)
-class UpstreamServiceAdmin(admin.ModelAdmin):
+class UpstreamServiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What providers sell, as synced: read-only, the sync is the only writer."""
 
     list_display = [
@@ -95,15 +89,6 @@ class UpstreamServiceAdmin(admin.ModelAdmin):
     list_select_related = ["provider"]
     inlines = [PriceChangeInline]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ServiceOfferInline(admin.TabularInline):

@@ -5,13 +5,14 @@ pre-grouped rows still about 120 ms, so the rows are rendered by a small functio
 html.escape instead; the page template wraps the result.
 """
 
-from decimal import Decimal
 from html import escape
 from itertools import groupby
 
 from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
+
+from panel.money import format_rate
 
 from .models import Service
 
@@ -36,12 +37,6 @@ def service_listing(*, query: str = "") -> list[tuple[int, str, list[tuple]]]:
         (category_id, name, [row[2:] for row in group])
         for (category_id, name), group in groupby(rows, key=lambda row: (row[0], row[1]))
     ]
-
-
-def format_rate(rate: Decimal) -> str:
-    """A rate with 2 to 4 decimals: 1.5 → 1.50, 0.0125 → 0.0125."""
-    text = f"{rate:.4f}"
-    return text[:-2] + text[-2:].rstrip("0") if text.endswith("0") else text
 
 
 def render_service_rows(groups: list[tuple[int, str, list[tuple]]]) -> str:

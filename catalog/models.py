@@ -20,7 +20,7 @@ def validate_markup(value: Decimal) -> None:
 
 
 class ServiceType(models.TextChoices):
-    """The service types of API v2 (docs/api-v2.md); the value is the upstream's spelling."""
+    """The service types of API v2 (docs/api.md); the value is the upstream's spelling."""
 
     DEFAULT = "Default"
     PACKAGE = "Package"

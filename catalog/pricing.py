@@ -49,6 +49,8 @@ class Markups:
         return self.by_provider.get(provider_id, self.default)
 
 
+# What a panel service takes from the upstream service it sells, and from that one's provider.
+OFFER_TERMS = ("active", "rate", "refill", "cancel", "dripfeed", "type", "min", "max")
 _OFFER_FIELDS = (
     "service_id",
     "service__markup_percent",
@@ -56,14 +58,7 @@ _OFFER_FIELDS = (
     "service__category_id",
     "service__min_override",
     "service__max_override",
-    "upstream_service__active",
-    "upstream_service__rate",
-    "upstream_service__refill",
-    "upstream_service__cancel",
-    "upstream_service__dripfeed",
-    "upstream_service__type",
-    "upstream_service__min",
-    "upstream_service__max",
+    *(f"upstream_service__{name}" for name in OFFER_TERMS),
     "upstream_service__provider_id",
     "upstream_service__provider__enabled",
     "upstream_service__provider__exchange_rate",
@@ -115,14 +110,7 @@ def new_service_terms(
         service__category_id=category_id,
         service__min_override=None,
         service__max_override=None,
-        upstream_service__active=upstream.active,
-        upstream_service__rate=upstream.rate,
-        upstream_service__refill=upstream.refill,
-        upstream_service__cancel=upstream.cancel,
-        upstream_service__dripfeed=upstream.dripfeed,
-        upstream_service__type=upstream.type,
-        upstream_service__min=upstream.min,
-        upstream_service__max=upstream.max,
+        **{f"upstream_service__{name}": getattr(upstream, name) for name in OFFER_TERMS},
         upstream_service__provider_id=provider.pk,
         upstream_service__provider__enabled=provider.enabled,
         upstream_service__provider__exchange_rate=provider.exchange_rate,

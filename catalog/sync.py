@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from operator import attrgetter
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,10 +13,23 @@ from .upstream import ServiceInfo, UpstreamError
 
 log = logging.getLogger(__name__)
 
-_SYNCED_FIELDS = [
+# What an upstream's `services` answer says of each service (catalog/upstream ServiceInfo),
+# stored under the same names on UpstreamService.
+_ANSWERED = (
     "name", "type", "category", "rate", "min", "max", "refill", "cancel", "dripfeed",
-    "description", "active", "last_seen",
-]  # fmt: skip
+    "description",
+)  # fmt: skip
+# What a sync compares to decide whether a stored upstream service changed.
+_COMPARED = (*_ANSWERED, "active")
+_compared = attrgetter(*_COMPARED)
+# What a sync writes over a stored upstream service (first_seen is kept).
+_SYNCED_FIELDS = [*_COMPARED, "last_seen"]
+# The text an upstream sends is cut to what its column holds.
+_LIMITS = {
+    name: limit
+    for name in _ANSWERED
+    if (limit := getattr(UpstreamService._meta.get_field(name), "max_length", None))
+}
 
 
 @dataclass(frozen=True)
@@ -55,21 +69,14 @@ def _record_failure(provider: Provider, message: str) -> None:
     provider.last_error = message
 
 
-# What a sync compares to decide whether a stored upstream service changed.
-_COMPARED = [
-    "name", "type", "category", "rate", "min", "max", "refill", "cancel", "dripfeed",
-    "description", "active",
-]  # fmt: skip
-
-
 @transaction.atomic
 def _apply(provider: Provider, infos: list[ServiceInfo]) -> SyncResult:
     """Write only what changed: a steady catalog costs a few cheap statements, not 20,000 rows."""
     now = timezone.now()
     stored = {
-        row[0]: row[1:]
+        row.upstream_id: row
         for row in UpstreamService.objects.filter(provider=provider).values_list(
-            "upstream_id", "id", *_COMPARED
+            "upstream_id", "id", *_COMPARED, named=True
         )
     }
     rows = [_upstream_row(provider, info, now) for info in infos]
@@ -82,25 +89,21 @@ def _apply(provider: Provider, infos: list[ServiceInfo]) -> SyncResult:
         update_fields=_SYNCED_FIELDS,
     )
     seen = {info.upstream_id for info in infos}
-    gone = [
-        values[0]
-        for upstream_id, values in stored.items()
-        if upstream_id not in seen and values[-1]
-    ]
+    gone = [row.id for upstream_id, row in stored.items() if upstream_id not in seen and row.active]
     UpstreamService.objects.filter(pk__in=gone).update(active=False)
     # Everything still active was in this answer.
     UpstreamService.objects.filter(provider=provider, active=True).exclude(last_seen=now).update(
         last_seen=now
     )
     # PostgreSQL and SQLite hand the ids of upserted rows back (bulk_create sets pk).
-    ids = {upstream_id: values[0] for upstream_id, values in stored.items()}
+    ids = {upstream_id: row.id for upstream_id, row in stored.items()}
     ids.update((row.upstream_id, row.pk) for row in changed)
     new = [row for row in changed if row.upstream_id not in stored]
     price_changes = [
-        PriceChange(upstream_service_id=ids[row.upstream_id], old_rate=stored[row.upstream_id][4],
-                    new_rate=row.rate, seen_at=now)
+        PriceChange(upstream_service_id=ids[row.upstream_id],
+                    old_rate=stored[row.upstream_id].rate, new_rate=row.rate, seen_at=now)
         for row in changed
-        if row.upstream_id in stored and stored[row.upstream_id][4] != row.rate
+        if row.upstream_id in stored and stored[row.upstream_id].rate != row.rate
     ]  # fmt: skip
     PriceChange.objects.bulk_create(price_changes)
     imported = _import(provider, new) if provider.auto_import else 0
@@ -112,9 +115,7 @@ def _apply(provider: Provider, infos: list[ServiceInfo]) -> SyncResult:
 
 
 def _differs(row: UpstreamService, stored: tuple | None) -> bool:
-    if stored is None:
-        return True
-    return tuple(getattr(row, name) for name in _COMPARED) != stored[1:]
+    return stored is None or _compared(row) != _compared(stored)
 
 
 def _services_selling(provider: Provider, upstream_ids: list[int]):
@@ -126,19 +127,13 @@ def _services_selling(provider: Provider, upstream_ids: list[int]):
 
 
 def _upstream_row(provider: Provider, info: ServiceInfo, now) -> UpstreamService:
+    values = {name: getattr(info, name) for name in _ANSWERED}
+    for name, limit in _LIMITS.items():
+        values[name] = values[name][:limit]
     return UpstreamService(
         provider=provider,
         upstream_id=info.upstream_id,
-        name=info.name[:500],
-        type=info.type[:64],
-        category=info.category[:255],
-        rate=info.rate,
-        min=info.min,
-        max=info.max,
-        refill=info.refill,
-        cancel=info.cancel,
-        dripfeed=info.dripfeed,
-        description=info.description,
+        **values,
         active=True,
         first_seen=now,
         last_seen=now,

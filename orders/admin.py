@@ -23,9 +23,10 @@ from django.utils.html import format_html
 
 from accounts.models import LedgerEntry, User
 from catalog.models import Service
-from panel.admin_counts import stuck
+from panel.readonly import ReadOnlyAdminMixin
 
 from . import staff
+from .admin_counts import stuck
 from .models import CancelRequest, Order, OrderAction, Refill
 from .staff import StaffActionError
 
@@ -183,18 +184,9 @@ class StuckFilter(admin.SimpleListFilter):
         return queryset.filter(stuck()) if self.value() == "yes" else queryset
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class LedgerInline(ReadOnlyInline):
@@ -218,7 +210,7 @@ class OrderActionInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id", "created_at", "customer", "service_cell", "provider", "upstream_order_id",
         "link_cell", "quantity", "charge", "refunded", "status", "flag_cell",
@@ -246,16 +238,7 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [LedgerInline, OrderActionInline]
     actions = [f"{name}_action" for name in ACTIONS]
 
-    # Read-only: money and status change only through the staff actions.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # Read-only (ReadOnlyAdminMixin): money and status change only through the staff actions.
     def has_staff_permission(self, request) -> bool:
         return request.user.has_perm("orders.change_order")
 
@@ -400,17 +383,8 @@ class OrderAdmin(admin.ModelAdmin):
 # --- read-only lists --------------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="order", ordering="order_id")
     def order_ref(self, row) -> str:

@@ -1,4 +1,4 @@
-"""The panel's own API v2 (docs/api-v2.md): answers exactly like an upstream provider.
+"""The panel's own API v2 (docs/api.md): answers exactly like an upstream provider.
 
 One view reads `key` and `action` from the query string, a form or multipart body, and hands
 each action to a small function calling the same code as the pages: `place_order` for `add`,
@@ -7,7 +7,6 @@ each action to a small function calling the same code as the pages: `place_order
 
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from decimal import Decimal
@@ -28,30 +27,21 @@ from accounts.ledger import InsufficientFunds
 from accounts.models import User
 from panel.clientip import client_ip
 from panel.db import prepared_cursor
+from panel.money import api_money
 from panel.ratelimit import allow
 
-from .models import REFILL_STATUS, Order, OrderStatus, Refill, RequestStatus
-from .placing import OrderError, place_order, sellable_services
-from .requests import RequestRefused, own_refill, request_cancel, request_refill
+from .cancels import request_cancel
+from .ids import IdList, array_of, parse_id, parse_id_list
+from .models import REFILL_STATUS, SHOWN, Order, OrderStatus, Refill, RequestStatus
+from .placing import place_order, sellable_services
+from .refills import customer_refill, request_refill
+from .upstream_requests import RequestRefused
+from .validation import OrderError
 
 log = logging.getLogger(__name__)
 
-MAX_IDS = 100
 REFERENCE_HOURS = 24
 ERROR_ORDER = {"error": "Incorrect order ID"}
-
-# Our statuses in the protocol's standard spelling. A failed order was fully refunded.
-API_STATUS = {
-    OrderStatus.PENDING: "Pending",
-    OrderStatus.SENDING: "Pending",
-    OrderStatus.HELD: "Pending",
-    OrderStatus.UNKNOWN: "In progress",
-    OrderStatus.IN_PROGRESS: "In progress",
-    OrderStatus.COMPLETED: "Completed",
-    OrderStatus.PARTIAL: "Partial",
-    OrderStatus.CANCELED: "Canceled",
-    OrderStatus.FAILED: "Canceled",
-}
 
 
 class JsonText(str):
@@ -168,7 +158,7 @@ def _services_answer(request: HttpRequest, user: User, data: Mapping[str, str]) 
 def services(user: User, data: Mapping[str, str]) -> list[dict]:
     rows = sellable_services().order_by("category__position", "category__name", "position", "id")
     return [
-        {"service": pk, "name": name, "type": type_, "category": category, "rate": _money(rate),
+        {"service": pk, "name": name, "type": type_, "category": category, "rate": api_money(rate),
          "min": str(low), "max": str(high), "refill": refill, "cancel": cancel,
          "dripfeed": dripfeed, "desc": desc}
         for pk, name, type_, category, rate, low, high, refill, cancel, dripfeed, desc in
@@ -201,35 +191,29 @@ def add(user: User, data: Mapping[str, str]) -> dict:
 
 def _by_reference(user: User, reference: str) -> int | None:
     """The order placed with this reference in the last 24 hours; an older one frees it."""
-    row = (
+    found = (
         Order.objects.filter(user=user, client_reference=reference)
-        .values_list("pk", "created_at")
+        .values_list("pk", "created_at", named=True)
         .first()
     )
-    if row is None:
+    if found is None:
         return None
-    if row[1] >= timezone.now() - timedelta(hours=REFERENCE_HOURS):
-        return row[0]
-    Order.objects.filter(pk=row[0]).update(client_reference=None)
+    if found.created_at >= timezone.now() - timedelta(hours=REFERENCE_HOURS):
+        return found.pk
+    Order.objects.filter(pk=found.pk).update(client_reference=None)
     return None
-
-
-class AskedOrders(NamedTuple):
-    numbers: tuple[int, ...]  # once each, in the order asked
-    others: tuple[str, ...]  # ids that are not numbers
-    array: str  # `numbers` as a PostgreSQL array literal
 
 
 def status(user: User, data: Mapping[str, str]) -> dict | JsonText:
     if "orders" in data:
-        asked = _asked_orders(data["orders"])
+        asked = parse_id_list(data["orders"])
         return asked if isinstance(asked, dict) else _bulk_status(user, asked)
-    order_id = _id(data.get("order"))
+    order_id = parse_id(data.get("order"))
     rows = _status_rows(user, [order_id]) if order_id else []
     return _status_of(rows[0], settings.PANEL_CURRENCY) if rows else ERROR_ORDER
 
 
-def _bulk_status(user: User, asked: AskedOrders, statuses: str | None = None) -> JsonText:
+def _bulk_status(user: User, asked: IdList, statuses: str | None = None) -> JsonText:
     """Every id answered, its status or its error: the numbers in the order asked, then any id
     that is not a number. `statuses`: the members for the numbers, if already written."""
     if asked.numbers and statuses is None:
@@ -239,40 +223,16 @@ def _bulk_status(user: User, asked: AskedOrders, statuses: str | None = None) ->
     return JsonText("{" + ",".join(parts) + "}")
 
 
-def _asked_orders(raw: str) -> AskedOrders | dict:
-    """The ids of a bulk status (_ids), split."""
-    parts = _plain_ids(raw)
-    if parts is not None:  # numbers only: the list as sent is already the array, unless repeated
-        if len(parts) > MAX_IDS:
-            return {"error": "Incorrect request"}
-        numbers = tuple(dict.fromkeys(map(int, parts)))
-        return AskedOrders(
-            numbers, (), "{" + raw + "}" if len(numbers) == len(parts) else _array(numbers)
-        )
-    ids = _each_id(raw)
-    if isinstance(ids, dict):
-        return ids
-    numbers = tuple(i for i in ids if isinstance(i, int))
-    others = tuple(i for i in ids if not isinstance(i, int))
-    return AskedOrders(numbers, others, _array(numbers))
-
-
-def _array(numbers) -> str:
-    """Numbers as a PostgreSQL array literal: one text parameter instead of one per number,
-    whose quoting costs more than the query."""
-    return "{" + ",".join(map(str, numbers)) + "}"
-
-
-def _asked_ahead(data: Mapping[str, str]) -> AskedOrders | None:
+def _asked_ahead(data: Mapping[str, str]) -> IdList | None:
     """The ids of a bulk status whose answer the key check can write along (on PostgreSQL,
     with numbers to look up); None otherwise: the action runs as any other."""
     if "orders" not in data or connection.vendor != "postgresql":
         return None
-    asked = _asked_orders(data["orders"])
-    return asked if isinstance(asked, AskedOrders) and asked.numbers else None
+    asked = parse_id_list(data["orders"])
+    return asked if isinstance(asked, IdList) and asked.numbers else None
 
 
-def _statuses_json(user: User, asked: AskedOrders) -> str:
+def _statuses_json(user: User, asked: IdList) -> str:
     """`"id":{status}` for each of the numbers asked in turn (`{"error": …}` if not the
     customer's), comma-separated: the members of the bulk status answer as JSON text.
 
@@ -284,14 +244,14 @@ def _statuses_json(user: User, asked: AskedOrders) -> str:
     if connection.vendor != "postgresql":
         currency, error = settings.PANEL_CURRENCY, ERROR_ORDER_JSON
         rows = _status_rows(user, list(asked.numbers))
-        found = {row[0]: to_json(_status_of(row, currency)) for row in rows}
+        found = {row.id: to_json(_status_of(row, currency)) for row in rows}
         return ",".join(f'"{i}":{found.get(i, error)}' for i in asked.numbers)
     with prepared_cursor() as cursor:
         cursor.execute(_STATUSES_JSON, {**_statuses_params(asked), "user": user.pk})
         return cursor.fetchone()[0]
 
 
-def _statuses_params(asked: AskedOrders) -> dict:
+def _statuses_params(asked: IdList) -> dict:
     return {
         "ids": asked.array,
         "currency": _json_text(settings.PANEL_CURRENCY),
@@ -326,15 +286,28 @@ _STATUSES_JSON = _statuses_sql(owner="%(user)s")
 _STATUSES_ALONG = _statuses_sql(owner="k.user_id")  # inside the key check (user_for_key_along)
 
 
-def _status_rows(user: User, ids: list) -> list[tuple]:
+class StatusRow(NamedTuple):
+    """What the status answer of one order is written from."""
+
+    id: int
+    status: str
+    charge: Decimal
+    refunded: Decimal
+    start_count: int | None
+    remains: int | None
+    quantity: int
+    runs: int | None
+
+
+def _status_rows(user: User, ids: list) -> list[StatusRow]:
     """The customer's orders among `ids`, by hand-written SQL: this is the hottest read of the
     API (100 ids a call, every minute, from every reseller polling us)."""
     numbers = [i for i in ids if isinstance(i, int)]
     if not numbers:
         return []
-    columns = "id, status, charge, refunded, start_count, remains, quantity, runs"
+    columns = ", ".join(StatusRow._fields)
     if connection.vendor == "postgresql":
-        where, params = "id = ANY(%s::bigint[])", [_array(numbers)]
+        where, params = "id = ANY(%s::bigint[])", [array_of(numbers)]
     else:
         where, params = f"id IN ({', '.join(['%s'] * len(numbers))})", numbers
     with prepared_cursor() as cursor:
@@ -342,20 +315,21 @@ def _status_rows(user: User, ids: list) -> list[tuple]:
             f"SELECT {columns} FROM orders_order WHERE user_id = %s AND {where}",  # noqa: S608
             [user.pk, *params],
         )
-        return cursor.fetchall()
+        return [StatusRow._make(row) for row in cursor.fetchall()]
 
 
-def _status_of(row: tuple, currency: str) -> dict:
-    _, state, charge, refunded, start_count, remains, quantity, runs = row
+def _status_of(row: StatusRow, currency: str) -> dict:
+    charge, refunded = row.charge, row.refunded
     if not isinstance(charge, Decimal):  # SQLite returns floats
         charge, refunded = Decimal(str(charge)), Decimal(str(refunded))
-    total = quantity * (runs or 1)
+    remains = row.remains
     if remains is None:
-        remains = 0 if state == OrderStatus.COMPLETED else total
+        remains = 0 if row.status == OrderStatus.COMPLETED else row.quantity * (row.runs or 1)
+    shown = SHOWN.get(row.status)
     return {
-        "charge": _money(charge - refunded),
-        "start_count": str(start_count or 0),
-        "status": API_STATUS.get(state, "Pending"),
+        "charge": api_money(charge - refunded),
+        "start_count": str(row.start_count or 0),
+        "status": shown.api if shown else "Pending",
         "remains": str(remains),
         "currency": currency,
     }
@@ -363,12 +337,12 @@ def _status_of(row: tuple, currency: str) -> dict:
 
 def refill(user: User, data: Mapping[str, str]) -> dict | list:
     if "orders" in data:
-        ids = _ids(data["orders"])
-        if isinstance(ids, dict):
-            return ids
+        asked = parse_id_list(data["orders"])
+        if isinstance(asked, dict):
+            return asked
         return [
             {"order": i, "refill": _try(lambda i=i: request_refill(user=user, order_id=i).pk)}
-            for i in ids
+            for i in asked.ids
         ]
     result = _try(lambda: request_refill(user=user, order_id=data.get("order")).pk)
     return result if isinstance(result, dict) else {"refill": str(result)}
@@ -376,21 +350,18 @@ def refill(user: User, data: Mapping[str, str]) -> dict | list:
 
 def refill_status(user: User, data: Mapping[str, str]) -> dict | list:
     if "refills" in data:
-        ids = _ids(data["refills"])
-        if isinstance(ids, dict):
-            return ids
-        found = {
-            r.pk: r
-            for r in Refill.objects.filter(user=user, pk__in=[i for i in ids if isinstance(i, int)])
-        }
+        asked = parse_id_list(data["refills"])
+        if isinstance(asked, dict):
+            return asked
+        found = {r.pk: r for r in Refill.objects.filter(user=user, pk__in=asked.numbers)}
         return [
             {
                 "refill": i,
                 "status": _refill_label(found[i]) if i in found else {"error": "Refill not found"},
             }
-            for i in ids
+            for i in asked.ids
         ]
-    result = _try(lambda: own_refill(user=user, refill_id=data.get("refill")))
+    result = _try(lambda: customer_refill(user=user, refill_id=data.get("refill")))
     return result if isinstance(result, dict) else {"status": _refill_label(result)}
 
 
@@ -402,18 +373,18 @@ def _refill_label(refill: Refill) -> str:
 
 def cancel(user: User, data: Mapping[str, str]) -> list:
     raw = data.get("orders") if "orders" in data else data.get("order", "")
-    ids = _ids(raw)
-    if isinstance(ids, dict):
-        return ids
+    asked = parse_id_list(raw)
+    if isinstance(asked, dict):
+        return asked
     return [
         {"order": i, "cancel": _try(lambda i=i: request_cancel(user=user, order_id=i) and 1)}
-        for i in ids
+        for i in asked.ids
     ]
 
 
 def balance(user: User, data: Mapping[str, str]) -> dict:
     value = User.objects.filter(pk=user.pk).values_list("balance", flat=True).get()
-    return {"balance": _money(value), "currency": settings.PANEL_CURRENCY}
+    return {"balance": api_money(value), "currency": settings.PANEL_CURRENCY}
 
 
 ACTIONS: dict[str, Callable[[User, Mapping[str, str]], object]] = {
@@ -427,58 +398,8 @@ ACTIONS: dict[str, Callable[[User, Mapping[str, str]], object]] = {
 }
 
 
-# --- parsing ----------------------------------------------------------------------------------
-
-
-def _id(raw: object) -> int | None:
-    text = str(raw or "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        return int(text)
-    return None
-
-
-_PLAIN_IDS = re.compile(r"[0-9]{1,18}(?:,[0-9]{1,18})*")
-
-
-def _plain_ids(raw: str) -> list[str] | None:
-    """The parts of an id list as clients send it, numbers and commas only; None otherwise."""
-    return raw.split(",") if _PLAIN_IDS.fullmatch(raw) else None
-
-
-def _ids(raw: str) -> list[int | str] | dict:
-    """Comma-separated ids: numbers as ints, anything else kept (it answers a per-id error);
-    each once, in the order given."""
-    raw = str(raw)
-    parts = _plain_ids(raw)
-    if parts is not None:  # what clients send: _each_id's answer, sooner
-        if len(parts) > MAX_IDS:
-            return {"error": "Incorrect request"}
-        return list(dict.fromkeys(map(int, parts)))
-    return _each_id(raw)
-
-
-def _each_id(raw: str) -> list[int | str] | dict:
-    parts = [part.strip() for part in raw.split(",") if part.strip()]
-    if not parts:
-        return {"error": "Incorrect order ID"}
-    if len(parts) > MAX_IDS:
-        return {"error": "Incorrect request"}
-    ids: dict[int | str, None] = {}  # in order, once each
-    for part in parts:
-        number = _id(part)
-        ids[number if number is not None else part[:50]] = None
-    return list(ids)
-
-
 def _try(call: Callable) -> object:
     try:
         return call()
     except RequestRefused as exc:
         return {"error": exc.message}
-
-
-def _money(value: Decimal) -> str:
-    """A money value as providers write it: plain digits, no exponent, no trailing zeros
-    beyond two decimals (0.27819, 1.20, 100.00)."""
-    whole, _, fraction = f"{value:f}".partition(".")
-    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"

@@ -1,7 +1,7 @@
 """What the order pages need around placing: the service data the page's script prices with,
 the fields a service's form shows, and which posted fields go to placing.
 
-Nothing here judges an order or its money: `orders.placing.validate` does, for the browser,
+Nothing here judges an order or its money: `orders.validation.validate` does, for the browser,
 the mass order and the API alike. The script's live charge is a preview; the server charges.
 """
 
@@ -17,11 +17,12 @@ from itertools import groupby
 from django.http import QueryDict
 from django.utils.safestring import mark_safe
 
-from catalog.listing import format_rate
 from catalog.models import Service
+from panel.money import format_rate
 
-from .placing import OrderError, sellable_services
+from .placing import sellable_services
 from .types import TYPES, TypeInfo, TypeSpec, spec_for
+from .validation import OrderError
 
 # One row per service in the page's JSON, in this column order (the script names them).
 SERVICE_COLUMNS = (
@@ -37,11 +38,11 @@ _SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
 
 
 def service_rows() -> list[tuple]:
-    """Every service on sale, in the services page's order: one query, plain tuples."""
+    """Every service on sale, in the services page's order: one query, named tuples."""
     return list(
         sellable_services()
         .order_by("category__position", "category__name", "position", "id")
-        .values_list(*_QUERY_FIELDS)
+        .values_list(*_QUERY_FIELDS, named=True)
     )
 
 
@@ -77,7 +78,11 @@ def page_data(rows: list[tuple], *, balance: Decimal, currency: str) -> str:
 
 
 def categories(rows: list[tuple]) -> list[tuple[int, str]]:
-    return [key for key, _ in groupby(rows, key=lambda row: (row[1], row[12]))]
+    return [key for key, _ in groupby(rows, key=_category)]
+
+
+def _category(row) -> tuple[int, str]:
+    return row.category_id, row.category__name
 
 
 def rate_label(rate: Decimal, service_type: str, currency: str) -> str:
@@ -101,15 +106,15 @@ def service_options(
     always stays in it."""
     terms = query.casefold().split()
     parts = ['<option value="">Choose a service…</option>']
-    for (_, category_name), group in groupby(rows, key=lambda row: (row[1], row[12])):
+    for (_, category_name), group in groupby(rows, key=_category):
         options = [
-            f'<option value="{row[0]}"{" selected" if row[0] == selected else ""}>'
-            f"{option_label(row[0], row[2], row[3], row[7], currency)}</option>"
+            f'<option value="{row.id}"{" selected" if row.id == selected else ""}>'
+            f"{option_label(row.id, row.name, row.rate, row.type, currency)}</option>"
             for row in group
-            if row[0] == selected
+            if row.id == selected
             or (
-                (category is None or row[1] == category)
-                and all(term in f"{row[0]} {row[2].casefold()}" for term in terms)
+                (category is None or row.category_id == category)
+                and all(term in f"{row.id} {row.name.casefold()}" for term in terms)
             )
         ]
         if options:

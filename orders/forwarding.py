@@ -1,4 +1,4 @@
-"""Forwarding an order upstream exactly once (docs/design.md, "Forwarding an order").
+"""Forwarding an order upstream exactly once (docs/design.md, "States").
 
 The provider has no idempotency key, so a resend after a lost answer can create a second,
 unpaid upstream order. Hence: claim PENDING → SENDING with a compare-and-set and commit it,
@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import ServiceOffer, UpstreamService
@@ -21,6 +21,7 @@ from catalog.upstream import Outcome, UpstreamError
 
 from .models import Order, OrderStatus
 from .settlement import fail
+from .states import ORDERS
 from .types import spec_for
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,10 @@ def next_offer(order: Order) -> UpstreamService | None:
 def claim(order: Order, offer: UpstreamService) -> bool:
     """PENDING → SENDING, committed before any byte goes upstream. One winner only."""
     now = timezone.now()
-    won = Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
-        status=OrderStatus.SENDING,
+    won = ORDERS.move(
+        pk=order.pk,
+        source=OrderStatus.PENDING,
+        target=OrderStatus.SENDING,
         upstream_service=offer,
         provider_id=offer.provider_id,
         sent_at=now,
@@ -109,8 +112,11 @@ def upstream_fields(order: Order) -> dict[str, str]:
 
 def _record_accepted(order: Order, upstream_id: str) -> str:
     try:
-        moved = Order.objects.filter(pk=order.pk, status=OrderStatus.SENDING).update(
-            status=OrderStatus.IN_PROGRESS, upstream_order_id=upstream_id, updated_at=timezone.now()
+        moved = ORDERS.move(
+            pk=order.pk,
+            source=OrderStatus.SENDING,
+            target=OrderStatus.IN_PROGRESS,
+            upstream_order_id=upstream_id,
         )
     except IntegrityError:
         # The provider gave an id another order already has: it cannot be trusted blindly.
@@ -138,8 +144,8 @@ def _record_error(order: Order, offer: UpstreamService, exc: UpstreamError) -> s
     # Definitive refusal: try the next offer, or fail with a full refund.
     tried = [*order.tried_offers, offer.pk]
     if next_offer_exists(order, tried):
-        Order.objects.filter(pk=order.pk, status=OrderStatus.SENDING).update(
-            status=OrderStatus.PENDING, tried_offers=tried, updated_at=timezone.now()
+        ORDERS.move(
+            pk=order.pk, source=OrderStatus.SENDING, target=OrderStatus.PENDING, tried_offers=tried
         )
         _enqueue(order.pk)
         return "next offer"
@@ -166,27 +172,24 @@ def _retry_later(order: Order, message: str) -> str:
         return OrderStatus.FAILED
     delay = min(BACKOFF_BASE * 2 ** (order.attempts - 1), BACKOFF_MAX)
     delay = delay * random.uniform(0.5, 1.5)  # noqa: S311 (jitter, not security)
-    Order.objects.filter(pk=order.pk, status=OrderStatus.SENDING).update(
-        status=OrderStatus.PENDING,
+    ORDERS.move(
+        pk=order.pk,
+        source=OrderStatus.SENDING,
+        target=OrderStatus.PENDING,
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
         flag=f"not sent (attempt {order.attempts}): {message}"[:500],
-        updated_at=timezone.now(),
     )
     return "retry later"
 
 
 def _hold(order: Order, why: str) -> str:
-    Order.objects.filter(pk=order.pk, status=OrderStatus.SENDING).update(
-        status=OrderStatus.HELD, flag=why[:500], updated_at=timezone.now()
-    )
+    ORDERS.move(pk=order.pk, source=OrderStatus.SENDING, target=OrderStatus.HELD, flag=why[:500])
     log.warning("order %s held: %s", order.pk, why)  # staff alert: admin index counts HELD
     return OrderStatus.HELD
 
 
 def _to_unknown(order: Order, why: str) -> None:
-    Order.objects.filter(pk=order.pk, status=OrderStatus.SENDING).update(
-        status=OrderStatus.UNKNOWN, flag=why[:500], updated_at=timezone.now()
-    )
+    ORDERS.move(pk=order.pk, source=OrderStatus.SENDING, target=OrderStatus.UNKNOWN, flag=why[:500])
     log.warning("order %s needs review: %s", order.pk, why)
 
 
@@ -195,10 +198,11 @@ def _no_offer(order: Order) -> str:
     if order.tried_offers:
         fail(order, error="No provider accepted this order.", expected=[OrderStatus.PENDING])
         return OrderStatus.FAILED
-    Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
-        status=OrderStatus.HELD,
+    ORDERS.move(
+        pk=order.pk,
+        source=OrderStatus.PENDING,
+        target=OrderStatus.HELD,
         flag="no enabled provider sells this service",
-        updated_at=timezone.now(),
     )
     return OrderStatus.HELD
 
@@ -217,8 +221,10 @@ def sweep(*, now=None) -> dict[str, int]:
     enqueued again. Safe to run twice at once: the task's claim lets one worker win."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.UPSTREAM_DEADLINE + 30)
-    stuck = Order.objects.filter(status=OrderStatus.SENDING, sent_at__lt=stale).update(
-        status=OrderStatus.UNKNOWN,
+    stuck = ORDERS.move(
+        source=OrderStatus.SENDING,
+        target=OrderStatus.UNKNOWN,
+        where=Q(sent_at__lt=stale),
         flag="the send did not finish (worker stopped mid-send?): not resent",
         updated_at=now,
     )
@@ -267,8 +273,8 @@ def release_held() -> int:
 
 
 def _release(order: Order) -> int:
-    moved = Order.objects.filter(pk=order.pk, status=OrderStatus.HELD).update(
-        status=OrderStatus.PENDING, next_attempt_at=None, updated_at=timezone.now()
+    moved = ORDERS.move(
+        pk=order.pk, source=OrderStatus.HELD, target=OrderStatus.PENDING, next_attempt_at=None
     )
     if moved:
         _enqueue(order.pk)

@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -6,7 +8,7 @@ MONEY = {"max_digits": 20, "decimal_places": 7}
 
 
 class OrderStatus(models.TextChoices):
-    """The panel's side of an order (docs/design.md, "Forwarding an order")."""
+    """The panel's side of an order (docs/design.md, "States")."""
 
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending"
@@ -19,18 +21,46 @@ class OrderStatus(models.TextChoices):
     HELD = "held", "On hold"
 
 
-# What a customer sees for each status (UNKNOWN and HELD are the panel's problems, not theirs).
-CUSTOMER_STATUS = {
-    OrderStatus.PENDING: "Pending",
-    OrderStatus.SENDING: "Pending",
-    OrderStatus.HELD: "Pending",
-    OrderStatus.UNKNOWN: "Processing",
-    OrderStatus.IN_PROGRESS: "In progress",
-    OrderStatus.COMPLETED: "Completed",
-    OrderStatus.PARTIAL: "Partial",
-    OrderStatus.CANCELED: "Canceled",
-    OrderStatus.FAILED: "Failed",
+class Shown(NamedTuple):
+    """How a status is shown outside the panel's staff pages."""
+
+    label: str  # on the customer's pages
+    api: str  # in the API's `status` answer, in the protocol's spelling
+    tab: str  # the orders list's tab (and the dashboard's count) it falls under
+
+
+# The one map from an order's status to what customers see. UNKNOWN and HELD are the panel's
+# problems, not theirs; a FAILED order was fully refunded, which the protocol calls Canceled.
+# PostgreSQL keeps each order's API answer in a generated column (orders_order.api_status):
+# a change of an `api` label needs a migration redefining it, which
+# tests/orders/test_api_status_sql.py demands.
+SHOWN: dict[str, Shown] = {
+    OrderStatus.PENDING: Shown("Pending", "Pending", "pending"),
+    OrderStatus.SENDING: Shown("Pending", "Pending", "pending"),
+    OrderStatus.HELD: Shown("Pending", "Pending", "pending"),
+    OrderStatus.UNKNOWN: Shown("Processing", "In progress", "in_progress"),
+    OrderStatus.IN_PROGRESS: Shown("In progress", "In progress", "in_progress"),
+    OrderStatus.COMPLETED: Shown("Completed", "Completed", "completed"),
+    OrderStatus.PARTIAL: Shown("Partial", "Partial", "partial"),
+    OrderStatus.CANCELED: Shown("Canceled", "Canceled", "canceled"),
+    OrderStatus.FAILED: Shown("Failed", "Canceled", "failed"),
 }
+
+
+def shown_in(*tabs: str) -> tuple[str, ...]:
+    """The statuses shown under any of these tabs."""
+    return tuple(status for status, shown in SHOWN.items() if shown.tab in tabs)
+
+
+# The columns PostgreSQL's generated column orders_order.api_status (migration 0003: each
+# order's answer to the API's `status`, kept by the database) reads. The trap: PostgreSQL
+# refuses to ALTER the type of any of them ("cannot alter type of a column used by a generated
+# column"), so a migration changing one must drop api_status first and add it back after
+# (copy 0003's expression). tests/orders/test_api_status_sql.py holds this list to the
+# database's. The model does not know the column: a GeneratedField would have to write the
+# answer in Django expressions for SQLite too, which keeps no such column (there the answer
+# is written in Python).
+API_STATUS_READS = ("charge", "quantity", "refunded", "remains", "runs", "start_count", "status")
 
 
 class Order(models.Model):
@@ -116,7 +146,8 @@ class Order(models.Model):
 
     @property
     def customer_status(self) -> str:
-        return CUSTOMER_STATUS.get(self.status, self.get_status_display())
+        shown = SHOWN.get(self.status)
+        return shown.label if shown else self.get_status_display()
 
     @property
     def total_quantity(self) -> int:
@@ -164,29 +195,39 @@ REFILL_STATUS = {
 }
 
 
-class Refill(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
+class UpstreamRequest(models.Model):
+    """What a refill and a cancel request share: the customer's request about an order, on its
+    way upstream (orders/upstream_requests.py)."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=RequestStatus.choices, default="pending")
-    upstream_refill_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
-    upstream_status = models.CharField(max_length=64, blank=True)
     error = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        abstract = True
         ordering = ["-id"]
+
+
+# At most one open request of each kind per order.
+_OPEN = Q(status__in=["pending", "sending", "accepted", "unknown"])
+
+
+class Refill(UpstreamRequest):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
+    upstream_refill_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    upstream_status = models.CharField(max_length=64, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(UpstreamRequest.Meta):
         indexes = [models.Index(fields=["user", "-id"]), models.Index(fields=["status"])]
         constraints = [
-            # At most one open refill per order.
             models.UniqueConstraint(
-                fields=["order"],
-                condition=Q(status__in=["pending", "sending", "accepted", "unknown"]),
-                name="refill_one_open_per_order",
+                fields=["order"], condition=_OPEN, name="refill_one_open_per_order"
             )
         ]
 
@@ -194,24 +235,13 @@ class Refill(models.Model):
         return f"Refill #{self.pk} of order #{self.order_id}"
 
 
-class CancelRequest(models.Model):
+class CancelRequest(UpstreamRequest):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="cancel_requests")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=16, choices=RequestStatus.choices, default="pending")
-    error = models.CharField(max_length=500, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["-id"]
+    class Meta(UpstreamRequest.Meta):
         constraints = [
             models.UniqueConstraint(
-                fields=["order"],
-                condition=Q(status__in=["pending", "sending", "accepted", "unknown"]),
-                name="cancel_one_open_per_order",
+                fields=["order"], condition=_OPEN, name="cancel_one_open_per_order"
             )
         ]
 

@@ -1,5 +1,5 @@
 """Polling upstream statuses: progress for active orders, settlement for finished ones
-(docs/design.md, "Polling").
+(docs/design.md, "Periodic jobs").
 
 Per provider, the active orders least recently checked go upstream in bulk `status` calls of
 at most 100 ids, never inside a transaction. The answers are written in two ways:
@@ -48,7 +48,7 @@ MAX_FAILED_CALLS = 3  # in a row, before a provider is left alone until the next
 # one bulk statement each, instead of a round trip per row or a commit per call.
 WRITE_EVERY = 1000
 
-# Upstream status words, lower-cased with spaces collapsed (docs/api-v2.md, "Order statuses").
+# Upstream status words, lower-cased with spaces collapsed (docs/api.md, "Statuses").
 COMPLETED = frozenset({"completed"})
 PARTIAL = frozenset({"partial"})
 CANCELED = frozenset({"canceled", "cancelled", "refunded", "fail", "failed", "error"})

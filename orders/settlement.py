@@ -8,13 +8,14 @@ from collections.abc import Iterable
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
 
 from accounts import ledger
 from accounts.models import LedgerKind, User
 from panel.money import MONEY_PLACES
 
-from .models import Order, OrderStatus
+from .models import Order, OrderStatus, RequestStatus
+from .states import CANCELS, ORDERS
 
 ACTIVE = (OrderStatus.IN_PROGRESS,)
 FINAL = (OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED, OrderStatus.FAILED)
@@ -45,8 +46,8 @@ def settle(
     Extra `fields` are written with the status (remains, error, …).
     """
     with transaction.atomic():
-        changed = Order.objects.filter(pk=order.pk, status__in=list(expected)).update(
-            status=status, refunded=refund, updated_at=timezone.now(), **fields
+        changed = ORDERS.move(
+            pk=order.pk, source=tuple(expected), target=status, refunded=refund, **fields
         )
         if not changed:
             return False
@@ -69,12 +70,12 @@ def settle(
 def _close_cancel_requests(order_id: int, status: str) -> None:
     """An open cancel request ends with its order: done if the order stopped, refused if it
     completed anyway."""
-    from .models import CancelRequest, RequestStatus
-
     outcome = RequestStatus.REJECTED if status == OrderStatus.COMPLETED else RequestStatus.COMPLETED
-    CancelRequest.objects.filter(
-        order_id=order_id, status__in=[RequestStatus.PENDING, RequestStatus.ACCEPTED]
-    ).update(status=outcome, updated_at=timezone.now())
+    CANCELS.move(
+        source=(RequestStatus.PENDING, RequestStatus.ACCEPTED),
+        target=outcome,
+        where=Q(order_id=order_id),
+    )
 
 
 def fail(order: Order, *, error: str, expected: Iterable[str], by: User | None = None) -> bool:

@@ -1,4 +1,5 @@
-"""What staff may do to an order by hand (docs/design.md, the state table's staff rows).
+"""What staff may do to an order by hand (docs/design.md, the staff rows of the orders' state
+table, orders/states.py).
 
 Each function is one transaction: a compare-and-set on the status, the money through
 orders.settlement (refunded once), and an OrderAction row saying who did what and why. Each
@@ -17,9 +18,11 @@ from django.utils import timezone
 from accounts.models import User
 
 from .models import Order, OrderAction, OrderStatus
-from .placing import OrderError, enqueue_forwarding, validate_link
+from .placing import enqueue_forwarding
 from .settlement import settle, undelivered_refund
+from .states import ORDERS
 from .types import spec_for
+from .validation import OrderError, validate_link
 
 S = OrderStatus
 MAX_REASON = OrderAction._meta.get_field("reason").max_length
@@ -63,8 +66,8 @@ def attach_upstream_id(*, order: Order, upstream_id: str, by: User, reason: str)
                 "attach_upstream_id",
                 by=by,
                 reason=reason,
+                target=S.IN_PROGRESS,
                 details={"upstream_id": upstream_id},
-                status=S.IN_PROGRESS,
                 upstream_order_id=upstream_id,
             )
     except IntegrityError:  # another order took this id between the check and the update
@@ -81,6 +84,7 @@ def confirm_not_created_and_resend(*, order: Order, by: User, reason: str) -> bo
             "confirm_not_created_and_resend",
             by=by,
             reason=reason,
+            target=S.PENDING,
             **_fresh_send(),
         )
         if changed:
@@ -101,6 +105,7 @@ def resend(*, order: Order, by: User, reason: str) -> bool:
             "resend",
             by=by,
             reason=reason,
+            target=S.PENDING,
             where=Q(status=S.HELD) | Q(status=S.FAILED, refunded=0),
             **_fresh_send(),
             error="",
@@ -194,7 +199,6 @@ def edit_link(*, order: Order, link: str, by: User, reason: str) -> bool:
 def _fresh_send() -> dict[str, Any]:
     """Sent again as if new: from the first offer, a fresh attempt count, no delay."""
     return {
-        "status": S.PENDING,
         "next_attempt_at": None,
         "tried_offers": [],
         "attempts": 0,
@@ -208,17 +212,26 @@ def _move(
     *,
     by: User,
     reason: str,
+    target: str | None = None,
     details: dict | None = None,
     where: Q | None = None,
     **fields,
 ) -> bool:
-    """The compare-and-set (from ALLOWED_FROM[action] unless `where` says more) and its audit
-    row, inside the caller's transaction. `fields` are written only if the order matched."""
+    """The compare-and-set (from ALLOWED_FROM[action] unless `where` says more) to `target`
+    (None: the status stays, as for a link edit) and its audit row, inside the caller's
+    transaction. `fields` are written only if the order matched."""
     if where is None:
         where = Q(status__in=ALLOWED_FROM[action])
     rows = Order.objects.filter(where, pk=order.pk)
     before = rows.select_for_update().values_list("status", flat=True).first()
-    if before is None or not rows.update(**fields, updated_at=timezone.now()):
+    if before is None:
+        return False
+    if target is None:
+        changed = rows.update(**fields, updated_at=timezone.now())
+    else:
+        changed = ORDERS.move(pk=order.pk, source=before, target=target, where=where, **fields)
+        fields["status"] = target
+    if not changed:
         return False
     for name, value in fields.items():
         setattr(order, name, value)

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import forwarding
+from . import cancels, forwarding, polling, refills, upstream_requests
 
 log = logging.getLogger(__name__)
 
@@ -29,34 +29,24 @@ def release_held_orders() -> None:
 
 @shared_task
 def forward_refill(refill_id: int) -> None:
-    from . import requests
-
-    requests.forward_refill(refill_id)
+    refills.forward_refill(refill_id)
 
 
 @shared_task
 def forward_cancel(cancel_id: int) -> None:
-    from . import requests
-
-    requests.forward_cancel(cancel_id)
+    cancels.forward_cancel(cancel_id)
 
 
 @shared_task
 def poll_refills() -> None:
-    from . import requests
-
-    requests.poll_refills()
+    refills.poll_refills()
 
 
 @shared_task
 def sweep_requests() -> None:
-    from . import requests
-
-    requests.sweep_requests()
+    upstream_requests.sweep_requests()
 
 
 @shared_task
 def poll_orders() -> None:
-    from . import polling
-
     polling.poll_orders()

@@ -1,4 +1,4 @@
-"""The API v2 service types (docs/api-v2.md): which fields each takes and how each is priced.
+"""The API v2 service types (docs/api.md): which fields each takes and how each is priced.
 
 One table drives the order form, the mass order, the panel's /api/v2 `add` and forwarding, so
 they cannot disagree about what a type needs.

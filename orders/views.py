@@ -1,10 +1,11 @@
 """The customer's order pages: new order, mass order, the orders list, refills and cancels.
 
-Thin: parse the request, call orders.placing or orders.requests, answer. Placing is the only
+Thin: parse the request, call orders.placing, orders.refills or orders.cancels, answer. Placing is the only
 judge of an order and its charge; the page's script only previews the charge.
 """
 
 from decimal import Decimal
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -21,23 +22,32 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ledger import InsufficientFunds
-from panel.templatetags.panel import money
+from panel.money import format_money
 
 from . import forms
-from .models import REFILL_STATUS, CancelRequest, Order, OrderStatus, Refill, RequestStatus
+from .cancels import request_cancel
+from .models import (
+    REFILL_STATUS,
+    SHOWN,
+    CancelRequest,
+    Order,
+    OrderStatus,
+    Refill,
+    RequestStatus,
+    shown_in,
+)
 from .placing import (
     LineError,
-    OrderError,
-    field_errors,
     get_service,
     place_mass_order,
     place_order,
     recent_service,
     shortfall_message,
-    validate,
 )
-from .requests import OPEN, RequestRefused, can_refill, request_cancel, request_refill
+from .refills import can_refill, request_refill
 from .types import spec_for
+from .upstream_requests import OPEN, RequestRefused
+from .validation import OrderError, field_errors, validate
 
 # --- new order ------------------------------------------------------------------------------
 
@@ -257,17 +267,28 @@ def _mass_page(request, *, text="", error="", shortfall="", errors=(), placed=()
 
 # --- orders list ----------------------------------------------------------------------------
 
-# Tabs: (slug, label, statuses). UNKNOWN ("Processing" to the customer) counts as in progress.
+
+class Tab(NamedTuple):
+    slug: str
+    label: str
+    statuses: tuple[str, ...]  # none: every order
+
+
+# The orders list's tabs; which statuses each shows is orders.models.SHOWN's `tab`.
 TABS = (
-    ("", "All", ()),
-    ("pending", "Pending", (OrderStatus.PENDING, OrderStatus.SENDING, OrderStatus.HELD)),
-    ("in_progress", "In progress", (OrderStatus.IN_PROGRESS, OrderStatus.UNKNOWN)),
-    ("completed", "Completed", (OrderStatus.COMPLETED,)),
-    ("partial", "Partial", (OrderStatus.PARTIAL,)),
-    ("canceled", "Canceled", (OrderStatus.CANCELED,)),
-    ("failed", "Failed", (OrderStatus.FAILED,)),
+    Tab("", "All", ()),
+    *(
+        Tab(slug, label, shown_in(slug))
+        for slug, label in [
+            ("pending", "Pending"),
+            ("in_progress", "In progress"),
+            ("completed", "Completed"),
+            ("partial", "Partial"),
+            ("canceled", "Canceled"),
+            ("failed", "Failed"),
+        ]
+    ),
 )
-BADGE = {status: slug for slug, _, statuses in TABS for status in statuses}
 PAGE_SIZE = 50
 
 
@@ -275,18 +296,18 @@ PAGE_SIZE = 50
 @require_http_methods(["GET", "HEAD"])
 def orders(request):
     status = request.GET.get("status", "")
-    tab = next((tab for tab in TABS if tab[0] == status), TABS[0])
+    tab = next((tab for tab in TABS if tab.slug == status), TABS[0])
     query = _text(request.GET.get("q", "")).lstrip("#")
     found = Order.objects.filter(user=request.user).select_related("service").order_by("-id")
-    if tab[2]:
-        found = found.filter(status__in=tab[2])
+    if tab.statuses:
+        found = found.filter(status__in=tab.statuses)
     if query.isascii() and query.isdigit():
         found = found.filter(pk=int(query)) if len(query) <= 18 else found.none()
     elif query:
         found = found.filter(link__icontains=query)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     for order in page:
-        order.badge = BADGE.get(order.status, "in_progress")
+        order.badge = SHOWN[order.status].tab if order.status in SHOWN else "in_progress"
         order.web_link = _is_web(order.link)
     _mark_actions(page.object_list)
     return render(
@@ -295,7 +316,7 @@ def orders(request):
         {
             "page": page,
             "tabs": TABS,
-            "status": tab[0],
+            "status": tab.slug,
             "query": query,
             "here": request.get_full_path(),
         },
@@ -419,7 +440,7 @@ def _shortfall(exc: InsufficientFunds) -> str:
 
 
 def _money(amount: Decimal) -> str:
-    return f"{money(amount)} {settings.PANEL_CURRENCY}"
+    return f"{format_money(amount)} {settings.PANEL_CURRENCY}"
 
 
 def _int(raw: str | None) -> int | None:

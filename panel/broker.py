@@ -1,10 +1,17 @@
 """The Redis transport of the broker, with one Redis client per channel.
 
-kombu's Redis channel builds a new `redis.Redis` client for every message it publishes (the
-connection itself comes from a pool); with redis-py 8 building a client costs more than the
-LPUSH it sends, about a fifth of publishing a task. The client holds no state of its own beyond
-its pool, so one per channel serves every publish; it is rebuilt when kombu replaces the pool
-(after a fork or a reconnect). Used when the broker URL is redis:// (settings).
+Why: kombu's Redis channel builds a new `redis.Redis` client for every message it publishes
+(the connection itself comes from a pool); with redis-py 8 building a client costs more than
+the LPUSH it sends. Publishing the forwarding task of a placed order went from 0.36 to 0.23 ms
+of CPU with this and panel/celery.py's one reading of the settings (docs/benchmarks.md, "Order
+placement"). The client holds no state of its own beyond its pool, so one per channel serves
+every publish; it is rebuilt when kombu replaces the pool (after a fork or a reconnect). Used
+when the broker URL is redis:// (settings).
+
+What breaks it: this overrides kombu's private `Channel._create_client(asynchronous=False)`.
+kombu is pinned to one exact version (pyproject.toml) for that reason; before raising the pin,
+run tests/panel/test_broker.py, which checks the method is still there with that argument and
+that messages still go through.
 """
 
 from kombu.transport import redis

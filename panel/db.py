@@ -19,6 +19,12 @@ def prepared_cursor() -> Iterator[CursorWrapper]:
     Django's own cursors bind on the client and never prepare. This one is still wrapped by
     Django: queries are logged and counted, errors become django.db errors, and the health
     check and thread checks run as for any cursor. Elsewhere (SQLite) it is a plain cursor.
+
+    What breaks it: a pooler that hands a session's statements to another server connection.
+    PgBouncer in transaction mode supports prepared statements from version 1.21 on, with
+    `max_prepared_statements` set; with an older one, or any other such pooler, set
+    DB_PREPARE_THRESHOLD=off (settings): the statements then bind on the server unprepared.
+    tests/panel/test_db_prepared.py checks that they are prepared, and that off means off.
     """
     db = connections[DEFAULT_DB_ALIAS]  # once: each attribute of `connection` is a lookup
     if db.vendor != "postgresql":

@@ -1,4 +1,5 @@
-"""Money helpers: the one place where a selling rate is rounded.
+"""Money: the one rounding helper for selling rates, and money written as text (for people and for
+the API), so that every page and answer writes an amount the same way.
 
 Rates are per 1000 units and carry at most 4 decimal places; money columns carry 7, so
 rate × quantity / 1000 is always exact.
@@ -26,3 +27,37 @@ def order_charge(*, rate: Decimal, quantity: int, runs: int = 1) -> Decimal:
     if quantity < 0 or runs < 1:
         raise ValueError("quantity must be ≥ 0 and runs ≥ 1")
     return (rate * quantity * runs / 1000).quantize(MONEY_PLACES)
+
+
+# --- money as text: for people, and for the API -----------------------------------------------
+
+
+def format_money(value: Decimal | None, places: int = 2) -> str:
+    """A balance or charge for people: at least `places` decimals, thousands separated, no
+    trailing noise (12.5 → 12.50, 1234.5 → 1,234.50, 0.0123400 → 0.01234). Never rounds."""
+    if value is None:
+        return ""
+    whole, _, fraction = format_plain(Decimal(value)).partition(".")
+    fraction = fraction.ljust(int(places), "0")
+    sign, digits = ("-", whole[1:]) if whole.startswith("-") else ("", whole)
+    return f"{sign}{int(digits):,}.{fraction}"
+
+
+def format_rate(rate: Decimal) -> str:
+    """A selling rate for people: 2 to 4 decimals (1.5 → 1.50, 0.0125 → 0.0125). The order
+    page's script writes it the same way (static/js/order.js)."""
+    text = f"{rate:.4f}"
+    return text[:-2] + text[-2:].rstrip("0") if text.endswith("0") else text
+
+
+def format_plain(value: Decimal) -> str:
+    """Digits only, no exponent, no trailing zeros: 12.345, 10, 0.5."""
+    return f"{value.normalize():f}"
+
+
+def api_money(value: Decimal) -> str:
+    """Money as API v2 providers write it: plain digits, no exponent, trailing zeros dropped
+    beyond two decimals (0.27819, 1.20, 100.00). PostgreSQL writes the API's status answers
+    the same way (orders/migrations/0003_order_api_status.py); a test holds the two together."""
+    whole, _, fraction = f"{value:f}".partition(".")
+    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "outbox",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -72,7 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "panel.context_processors.panel",
-                "panel.admin_counts.admin_index",
+                "orders.admin_counts.admin_index",
             ],
         },
     },
@@ -98,8 +99,13 @@ else:
         "CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True)
     )
     # Statements run through panel.db.prepared_cursor are prepared on their 5th use on a
-    # connection (Django's default, None, disables prepared statements altogether).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+    # connection (Django's default, None, disables prepared statements altogether). Behind
+    # PgBouncer in transaction mode they need PgBouncer 1.21+ with max_prepared_statements set;
+    # DB_PREPARE_THRESHOLD=off turns preparing off (docs/design.md, "Custom infrastructure").
+    _prepare = env("DB_PREPARE_THRESHOLD", default="5").strip().lower()
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", None if _prepare in ("off", "none", "") else int(_prepare)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -231,6 +237,3 @@ if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
-
-# bench/api_throughput.py's anchor views (panel/benchviews.py); never on outside a benchmark.
-BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)

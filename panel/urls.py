@@ -18,12 +18,3 @@ urlpatterns = [
         "favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)
     ),
 ]
-
-if settings.BENCH_VIEWS:  # bench/api_throughput.py's anchors: off unless BENCH_VIEWS=1
-    from panel import benchviews
-
-    urlpatterns = [  # first too, so that the anchors pay no more resolving than the API
-        path("bench/minimal", benchviews.minimal),
-        path("bench/bare-add", benchviews.bare_add),
-        *urlpatterns,
-    ]

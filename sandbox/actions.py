@@ -1,4 +1,4 @@
-"""The API v2 actions, answered exactly as docs/api-v2.md writes them."""
+"""The API v2 actions, answered exactly as docs/api.md writes them."""
 
 from __future__ import annotations
 
@@ -71,14 +71,7 @@ def status(sandbox: Sandbox, fields: dict[str, str]) -> Reply:
 
 def refill(sandbox: Sandbox, fields: dict[str, str]) -> Reply:
     if "orders" in fields:
-        results = []
-        for raw in _bulk_ids(fields["orders"]):
-            try:
-                result: Any = _create_refill(sandbox, _id(raw))
-            except ApiError as error:
-                result = {"error": error.message}
-            results.append({"order": _echo(raw), "refill": result})
-        return json_reply(results)
+        return _per_order(fields["orders"], "refill", lambda i: _create_refill(sandbox, i))
     return json_reply({"refill": str(_create_refill(sandbox, _id(fields.get("order"))))})
 
 
@@ -104,13 +97,18 @@ def cancel(sandbox: Sandbox, fields: dict[str, str]) -> Reply:
     """``orders`` answers a list; a single ``order`` (some providers) answers one object."""
     if "orders" not in fields:
         return json_reply({"cancel": _cancel(sandbox, _id(fields.get("order")))})
+    return _per_order(fields["orders"], "cancel", lambda i: _cancel(sandbox, i))
+
+
+def _per_order(raw_ids: str, key: str, call: Callable[[int | None], Any]) -> Reply:
+    """A bulk answer: `{"order": id, key: result}` per id, an error in its place."""
     results = []
-    for raw in _bulk_ids(fields["orders"]):
+    for raw in _bulk_ids(raw_ids):
         try:
-            result: Any = _cancel(sandbox, _id(raw))
+            result: Any = call(_id(raw))
         except ApiError as error:
             result = {"error": error.message}
-        results.append({"order": _echo(raw), "cancel": result})
+        results.append({"order": _echo(raw), key: result})
     return json_reply(results)
 
 
@@ -170,13 +168,18 @@ def _status_answers(sandbox: Sandbox, ids: list[int | None]) -> dict[int, dict[s
     }
 
 
-def _create_refill(sandbox: Sandbox, order_id: int | None) -> int:
+def _order_now(sandbox: Sandbox, order_id: int | None) -> tuple[Order, Any, float]:
+    """The order with this id, its state now, and now; or ApiError."""
     orders, children = _load(sandbox, [order_id])
     order = orders.get(order_id or 0)
     if order is None:
         raise ApiError("Incorrect order ID")
     now = sandbox.now()
-    state = order_state(order, children.get(order.id, []), now, sandbox.seed)
+    return order, order_state(order, children.get(order.id, []), now, sandbox.seed), now
+
+
+def _create_refill(sandbox: Sandbox, order_id: int | None) -> int:
+    order, state, now = _order_now(sandbox, order_id)
     if not order.refill or order.type == "Subscriptions" or state.status != "Completed":
         raise ApiError("Order not eligible for refill")
     previous = sandbox.store.refills_of(order.id)
@@ -186,12 +189,7 @@ def _create_refill(sandbox: Sandbox, order_id: int | None) -> int:
 
 
 def _cancel(sandbox: Sandbox, order_id: int | None) -> int:
-    orders, children = _load(sandbox, [order_id])
-    order = orders.get(order_id or 0)
-    if order is None:
-        raise ApiError("Incorrect order ID")
-    now = sandbox.now()
-    state = order_state(order, children.get(order.id, []), now, sandbox.seed)
+    order, state, now = _order_now(sandbox, order_id)
     if not order.cancel or state.finished:
         raise ApiError("Order not eligible for cancel")
     sandbox.store.cancel(order.id, now)

@@ -1,6 +1,6 @@
 """Validating an ``add`` request against its service's type, and pricing it.
 
-Every API v2 service type takes a different set of fields (docs/api-v2.md, "Service types").
+Every API v2 service type takes a different set of fields (docs/api.md, "Service types").
 The table below says, per type, which fields are required and where the quantity comes from;
 one generic validator applies it, and two types with extra rules get a small function each.
 """

@@ -1,8 +1,48 @@
-"""Shared fixtures: the sandbox provider over real HTTP, named personas."""
+"""Shared fixtures of the whole suite: the sandbox provider over real HTTP, and the people.
+
+The people (each a fresh row per test; tests/orders/conftest.py adds customers with money):
+
+| fixture | who |
+|---|---|
+| `alice` | a customer who just signed up: holds nothing |
+| `bob` | another such customer |
+| `sam` | staff: a superuser |
+| `alice_client` | the test client, signed in as alice |
+| `sam_client` | the test client, signed in as sam (`sam_client.user` is sam) |
+
+And the rows most tests sell: `provider`, a provider row ("Fastfollow") that no server
+answers, and `service`, its "Instagram Followers HQ" at 1.00 per 1000 (its cost, no markup).
+
+A test that needs someone else builds them with harness.customers.make_customer(name, funds).
+"""
 
 import pytest
 
-from sandbox.testing import SandboxProcess
+from catalog.models import Provider
+from catalog.sync import sync_provider
+from harness.catalog import make_provider, make_service, make_upstream
+from harness.customers import make_user, unbalanced_users
+from sandbox.process import SandboxProcess
+
+# A test that takes one of these starts processes, serves HTTP or truncates every table after it:
+# it is slow (seconds), and `make quick` leaves it out. Others carry @pytest.mark.slow by hand.
+SLOW_FIXTURES = {"sandbox_process", "upstream", "transactional_db", "live_server", "browser"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        database = item.get_closest_marker("django_db")
+        flushes = database is not None and database.kwargs.get("transaction")
+        if flushes or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Passwords hash fast in tests: PBKDF2's million rounds cost about half a second per user
+    # made with one, and logging in works alike with any hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
@@ -20,21 +60,50 @@ def sandbox(sandbox_process):
     sandbox_process.reset()
 
 
-def unbalanced_users() -> list[tuple[int, object, object]]:
-    """Users whose balance is not the sum of their ledger: (id, balance, ledger sum)."""
-    from decimal import Decimal
+@pytest.fixture
+def sandbox_provider(sandbox) -> Provider:
+    """The sandbox as the panel's provider, its catalog synced (sold at cost: no markup)."""
+    provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
+    sync_provider(provider)
+    return provider
 
-    from django.contrib.auth import get_user_model
-    from django.db.models import DecimalField, F, Sum, Value
-    from django.db.models.functions import Coalesce
 
-    zero = Value(Decimal(0), output_field=DecimalField(max_digits=20, decimal_places=7))
-    return list(
-        get_user_model()
-        .objects.annotate(total=Coalesce(Sum("ledger__amount"), zero))
-        .exclude(balance=F("total"))
-        .values_list("id", "balance", "total")
-    )
+@pytest.fixture
+def provider(db):
+    return make_provider(name="Fastfollow")
+
+
+@pytest.fixture
+def service(provider):
+    return make_service(make_upstream(provider, rate="1.00", name="Instagram Followers HQ"))
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def sam(db):
+    return make_user("sam", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def sam_client(client, sam):
+    client.force_login(sam)
+    client.user = sam
+    return client
 
 
 @pytest.fixture(autouse=True)

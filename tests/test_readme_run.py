@@ -6,20 +6,16 @@ import re
 import signal
 import socket
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from harness.processes import free_port
+from harness.waiting import wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str) -> str | None:
@@ -30,9 +26,8 @@ def fetch(url: str) -> str | None:
         return None
 
 
-@pytest.mark.slow
-def test_make_run_serves_the_synced_catalog(tmp_path):
-    port, sandbox_port = free_port(), free_port()
+def make_run(tmp_path, port: int, sandbox_port: int):
+    """`make run` on these ports, in a session of its own; its output goes to run.log."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -50,13 +45,66 @@ def test_make_run_serves_the_synced_catalog(tmp_path):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    return process, log
+
+
+def serving(process, port: int) -> str | None:
+    """The services page once it lists services, or None while starting (bounded by the
+    caller); raises if `make run` exited."""
+    page = fetch(f"http://127.0.0.1:{port}/services")
+    if page and 'class="service"' in page:
+        return page
+    if process.poll() is not None:
+        raise ChildProcessError(f"make run exited with {process.returncode}")
+    return None
+
+
+def tail(log) -> str:
+    log.seek(0)
+    return log.read()[-4000:]
+
+
+def stop(process) -> None:
+    """Ctrl-C, as a person would; SIGKILL if it does not stop in 30 s."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGINT)
     try:
-        page = None
-        for _ in range(180):  # bounded: up to about 3 minutes for install, migrate and sync
-            page = fetch(f"http://127.0.0.1:{port}/services")
-            if page and 'class="service"' in page or process.poll() is not None:
-                break
-            time.sleep(1)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+
+
+def started(tmp_path):
+    """`make run` serving its services page: (process, log, page, port, sandbox port).
+
+    Free ports are picked by binding port 0 and releasing it: another process may take one
+    before `make run` binds it. Then it exits at once, and it runs again on other ports."""
+    for attempt in range(3):
+        port, sandbox_port = free_port(), free_port()
+        process, log = make_run(tmp_path, port, sandbox_port)
+        try:
+            page = wait_until(
+                lambda: serving(process, port), timeout=180, interval=1,
+                what="make run serving the services page",  # install, migrate and sync
+                details=lambda: tail(log),
+            )  # fmt: skip
+        except ChildProcessError as exc:
+            if "in use" not in tail(log) or attempt == 2:
+                raise AssertionError(f"{exc}:\n{tail(log)}") from None
+            continue
+        except BaseException:
+            stop(process)
+            raise
+        return process, log, page, port, sandbox_port
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.slow
+def test_make_run_serves_the_synced_catalog(tmp_path):
+    process, log, page, port, sandbox_port = started(tmp_path)
+    try:
         log.seek(0)
         output = log.read()
         assert page and 'class="service"' in page, output
@@ -68,12 +116,7 @@ def test_make_run_serves_the_synced_catalog(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2", body, timeout=5) as response:  # noqa: S310
             assert json.loads(response.read()) == {"balance": "100.00", "currency": "USD"}
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
+        stop(process)
     # Ctrl-C stopped every process it started: the ports are free again.
     for p in (port, sandbox_port):
         with socket.socket() as sock:

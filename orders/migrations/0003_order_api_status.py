@@ -8,14 +8,18 @@ read: the bulk status then only joins texts (orders/api.py, docs/benchmarks.md).
 The text is `{"charge":"…","start_count":"…","status":"…","remains":"…","currency":` — the
 reader appends the panel currency (a setting) and the closing brace. It must say exactly what
 orders.api._status_of says: tests/orders/test_api_status_sql.py holds it to that for every
-status and for random amounts. A change of the statuses' labels (orders.api.API_STATUS) needs a
-migration that redefines the column. SQLite (the embedded demo) has no such column: there the
+status and for random amounts. A change of the statuses' API labels (orders.models.SHOWN) needs
+a migration that redefines the column. SQLite (the embedded demo) has no such column: there the
 answer is written in Python.
+
+The trap: PostgreSQL refuses to alter the type of any column this one reads (charge, quantity,
+refunded, remains, runs, start_count, status: orders.models.API_STATUS_READS). A migration
+changing one drops api_status first and adds it back after, with this expression.
 """
 
 from django.db import migrations
 
-# orders.api.API_STATUS as of this migration.
+# The API labels of orders.models.SHOWN as of this migration.
 LABELS = {
     "pending": "Pending",
     "sending": "Pending",

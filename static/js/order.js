@@ -59,7 +59,7 @@
     return (negative ? "-" : "") + group(digits.slice(0, -7)) + "." + fraction + " " + currency;
   }
 
-  // Like catalog.listing.format_rate: 2 to 4 decimals.
+  // Like panel.money.format_rate: 2 to 4 decimals.
   function rateText(rate) {
     const value = units(rate, 4);
     const digits = value.toString().padStart(5, "0");

@@ -4,8 +4,7 @@ import pytest
 
 from accounts.forms import EmailForm
 from accounts.models import User
-
-from .helpers import assert_balances_match_ledger, fund
+from harness.customers import assert_ledger_balanced, fund
 
 pytestmark = pytest.mark.django_db
 
@@ -51,4 +50,4 @@ def test_saving_the_email_never_writes_back_the_balance(alice_client, alice):
 
     alice.refresh_from_db()
     assert (alice.email, alice.balance) == ("alice2@example.com", Decimal("30"))
-    assert_balances_match_ledger()
+    assert_ledger_balanced()

@@ -7,8 +7,9 @@ from django.test import RequestFactory
 
 from accounts import ledger
 from accounts.models import LedgerEntry
+from harness.customers import assert_ledger_balanced, fund
 
-from .helpers import assert_balances_match_ledger, fund, place
+from .helpers import place
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def test_the_ledger_admin_offers_no_add_change_or_delete(sam, sam_client, alice)
     sam_client.post(f"{CHANGELIST}{entry.pk}/change/", {"amount": "999", "memo": "edited"})
     entry.refresh_from_db()
     assert (entry.amount, entry.memo) == (Decimal("5"), "test funds")
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_the_ledger_admin_filters_by_kind_and_searches_user_order_and_memo(
@@ -66,7 +67,7 @@ def test_the_ledger_admin_filters_by_kind_and_searches_user_order_and_memo(
     assert listed(f"user__id__exact={alice.pk}") == set(
         LedgerEntry.objects.filter(user=alice).values_list("pk", flat=True)
     )
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_the_ledger_admin_has_a_date_hierarchy(sam_client, alice):

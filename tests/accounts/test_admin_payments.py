@@ -7,8 +7,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import LedgerEntry, LedgerKind, Payment, PaymentStatus
-
-from .helpers import assert_balances_match_ledger, make_user
+from harness.customers import assert_ledger_balanced, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +89,7 @@ def test_approving_credits_exactly_once_even_when_the_action_is_posted_twice(
         sam,
         "On the statement",
     )
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_the_action_reports_approved_and_already_decided_payments(sam_client, alice, bob):
@@ -104,7 +103,7 @@ def test_the_action_reports_approved_and_already_decided_payments(sam_client, al
     alice.refresh_from_db()
     bob.refresh_from_db()
     assert (alice.balance, bob.balance) == (Decimal("10"), Decimal("5"))
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_rejecting_never_credits(sam_client, sam, alice):
@@ -123,7 +122,7 @@ def test_rejecting_never_credits(sam_client, sam, alice):
     alice.refresh_from_db()
     assert alice.balance == 0
     assert not LedgerEntry.objects.exists()
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_the_change_page_has_approve_and_reject_buttons_while_pending(sam_client, alice):
@@ -147,7 +146,7 @@ def test_the_change_page_has_approve_and_reject_buttons_while_pending(sam_client
     html = sam_client.get(url).content.decode()
     assert f"{CHANGELIST}{payment.pk}/reject/" not in html
     assert "/admin/accounts/ledgerentry/" in html
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_the_reject_button_never_credits(sam_client, alice):
@@ -173,7 +172,7 @@ def test_payments_list_filters_and_searches(sam_client, alice, bob):
     assert listed("q=bob") == [theirs.pk]
     assert listed("q=ALICE-REF") == [mine.pk]
     assert listed(f"q={mine.pk}") == [mine.pk]
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_staff_without_the_change_permission_can_look_but_not_decide(client, alice):
@@ -227,4 +226,4 @@ def test_two_staff_approving_the_same_payment_at_once_credit_it_once():
     alice.refresh_from_db()
     assert alice.balance == Decimal("40")
     assert LedgerEntry.objects.filter(payment=payment).count() == 1
-    assert_balances_match_ledger()
+    assert_ledger_balanced()

@@ -5,8 +5,7 @@ from django.contrib.admin.models import LogEntry
 
 from accounts.admin import PanelUserAdmin
 from accounts.models import LedgerEntry, LedgerKind
-
-from .helpers import assert_balances_match_ledger, fund, make_user
+from harness.customers import assert_ledger_balanced, fund, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +48,7 @@ def test_staff_credit_records_the_reason_and_who_made_it(sam_client, sam, alice)
         "Compensation for ticket 88",
     )
     assert LogEntry.objects.filter(object_id=str(alice.pk), user=sam).exists()
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_staff_debit_takes_from_the_balance(sam_client, sam, alice):
@@ -60,7 +59,7 @@ def test_staff_debit_takes_from_the_balance(sam_client, sam, alice):
     alice.refresh_from_db()
     assert alice.balance == Decimal("5.75")
     assert LedgerEntry.objects.filter(user=alice, amount=Decimal("-4.25"), created_by=sam).exists()
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
     # The form again lists the entries, as money: -4.25, not -4.2500000.
     page = sam_client.get(adjust_url(alice)).content.decode()
     assert "<td>-4.25</td><td>5.75</td>" in page
@@ -98,7 +97,7 @@ def test_a_debit_beyond_the_balance_is_refused_and_changes_nothing(sam_client, a
     alice.refresh_from_db()
     assert alice.balance == Decimal("3")
     assert LedgerEntry.objects.filter(user=alice).count() == 1
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_the_adjust_action_opens_the_form_for_one_user(sam_client, alice, bob):
@@ -160,7 +159,7 @@ def test_saving_a_user_in_the_admin_never_writes_back_the_balance(
     assert response.status_code == 302
     alice.refresh_from_db()
     assert (alice.email, alice.balance) == ("alice@new.example.com", Decimal("9"))
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_setting_a_password_in_the_admin_never_writes_back_the_balance(
@@ -179,7 +178,7 @@ def test_setting_a_password_in_the_admin_never_writes_back_the_balance(
     alice.refresh_from_db()
     assert alice.check_password("brand-new-pass-991")
     assert alice.balance == Decimal("9")
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_a_full_save_of_a_stale_user_never_writes_the_balance_back(db):

@@ -3,15 +3,9 @@ import re
 import pytest
 
 from accounts.apikeys import user_for_key
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alice_client(client):
-    client.force_login(User.objects.create_user("alice"))
-    return client
 
 
 def new_key(client) -> str:

@@ -4,9 +4,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from harness.customers import assert_ledger_balanced, fund
 from orders.models import Order, OrderStatus
 
-from .helpers import assert_balances_match_ledger, fund, place
+from .helpers import place
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_dashboard_shows_balance_spending_and_orders_by_status(alice_client, ali
     # The panel's own statuses stay internal: UNKNOWN shows as "Processing".
     assert "Processing" in html
     assert "Needs review" not in html
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_dashboard_lists_the_ten_newest_own_orders_linked_to_the_orders_page(
@@ -56,7 +57,7 @@ def test_dashboard_lists_the_ten_newest_own_orders_linked_to_the_orders_page(
     assert f'href="/orders?q={mine[-1].pk}"' in html
     assert f'/orders?q={theirs.pk}"' not in html
     assert f'/orders?q={mine[0].pk}"' not in html
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_dashboard_without_orders_invites_a_first_order(alice_client):
@@ -83,4 +84,4 @@ def test_dashboard_query_count_does_not_grow_with_orders(alice_client, alice, se
 
     assert thirty == one
     assert one <= 6
-    assert_balances_match_ledger()
+    assert_ledger_balanced()

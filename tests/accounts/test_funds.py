@@ -4,8 +4,7 @@ import pytest
 
 from accounts.models import Payment, PaymentStatus
 from accounts.payments import approve_payment
-
-from .helpers import assert_balances_match_ledger
+from harness.customers import assert_ledger_balanced
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +46,7 @@ def test_add_funds_creates_a_pending_payment_and_leaves_the_balance_alone(alice_
     assert f"Payment #{payment.pk} of 25.50 USD is waiting for approval" in html
     assert "TRX-77" in html
     assert "Waiting for approval" in html
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 @pytest.mark.parametrize(
@@ -89,7 +88,7 @@ def test_customers_see_only_their_own_payments_newest_first(alice_client, alice,
     assert "BOB-SECRET" not in html
     assert "matched on the statement" in html
     assert "Approved" in html
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_payments_are_paginated(alice_client, alice):

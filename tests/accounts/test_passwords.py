@@ -6,8 +6,7 @@ from django.core import mail
 
 from accounts.forms import PasswordChangeForm
 from accounts.models import User
-
-from .helpers import PASSWORD, assert_balances_match_ledger, fund
+from harness.customers import PASSWORD, assert_ledger_balanced, fund
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +54,7 @@ def test_password_change_does_not_write_back_a_stale_balance(alice):
     alice.refresh_from_db()
     assert alice.balance == Decimal("25")
     assert alice.check_password(NEW_PASSWORD)
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def reset_link(message) -> str:

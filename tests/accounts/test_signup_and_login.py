@@ -2,8 +2,7 @@ import pytest
 from axes.models import AccessAttempt
 
 from accounts.models import User
-
-from .helpers import PASSWORD, make_user
+from harness.customers import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from accounts import ledger
 from accounts.models import LedgerEntry, Payment
 from accounts.payments import approve_payment
+from harness.customers import assert_ledger_balanced, fund
 
-from .helpers import assert_balances_match_ledger, fund, place
+from .helpers import place
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_transactions_show_only_the_customers_own_rows_newest_first(
     assert "−1.50" in html
     assert "Goodwill reversal" in html
     assert "Staff adjustment" in html
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def ledger_page_queries(client, page=1) -> int:
@@ -62,7 +63,7 @@ def test_transactions_query_count_is_the_same_for_1_and_50_rows_per_page(alice_c
     assert one == full == second
     assert len(alice_client.get("/transactions").context["page"].object_list) == 50
     assert len(alice_client.get("/transactions?page=2").context["page"].object_list) == 21
-    assert_balances_match_ledger()
+    assert_ledger_balanced()
 
 
 def test_transactions_without_rows_say_so(alice_client):

@@ -6,14 +6,15 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from harness.catalog import make_provider, make_service, make_upstream
 from orders.models import Order
-from tests.catalog.factories import make_provider, make_service, make_upstream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def followers():
+def followers_at_2_50():
+    """Followers at a fixed 2.50 per 1000, 10 to 50,000."""
     return make_service(
         make_upstream(make_provider(), rate="1", name="Instagram Followers HQ", min=10, max=50_000),
         fixed_rate=Decimal("2.5"),
@@ -21,7 +22,7 @@ def followers():
 
 
 def test_sign_up_get_credited_order_and_see_it_with_the_right_charge(
-    live_server, browser, followers
+    live_server, browser, followers_at_2_50
 ):
     customer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     customer.goto(f"{live_server.url}/signup")
@@ -45,7 +46,7 @@ def test_sign_up_get_credited_order_and_see_it_with_the_right_charge(
     staff.click("input[type=submit]")
     expect(staff.locator(".messagelist")).to_contain_text("20")
 
-    customer.goto(f"{live_server.url}/order/new?service={followers.pk}")
+    customer.goto(f"{live_server.url}/order/new?service={followers_at_2_50.pk}")
     expect(customer.locator(".nav .balance")).to_have_text("20.00 USD")
     customer.fill("#f-link", "https://instagram.com/dana")
     customer.fill("#f-quantity", "1000")
@@ -61,9 +62,9 @@ def test_sign_up_get_credited_order_and_see_it_with_the_right_charge(
     customer.goto(f"{live_server.url}/order/mass")
     customer.fill(
         "#mass-orders",
-        f"{followers.pk}|https://instagram.com/p/1|1000\n"
-        f"{followers.pk}|not-a-link|1000\n"
-        f"{followers.pk}|https://instagram.com/p/2|2000",
+        f"{followers_at_2_50.pk}|https://instagram.com/p/1|1000\n"
+        f"{followers_at_2_50.pk}|not-a-link|1000\n"
+        f"{followers_at_2_50.pk}|https://instagram.com/p/2|2000",
     )
     customer.click("main form button[type=submit]")
     expect(customer.locator("main")).to_contain_text("Placed 2 orders: charged 7.50 USD")

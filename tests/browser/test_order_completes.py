@@ -3,7 +3,6 @@ beat forward and poll it against the sandbox provider while the customer watches
 
 import subprocess
 import sys
-import time
 from decimal import Decimal
 
 import pytest
@@ -13,21 +12,24 @@ from accounts import ledger
 from accounts.models import LedgerKind, User
 from catalog.models import Provider, Service
 from catalog.sync import sync_provider
+from harness.waiting import wait_until
+from harness.workers import ROOT, start_for_tests
 from orders.models import Order
-from tests.orders.workers import ROOT, start_for_tests
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def wait_for_status(page, url: str, text: str, seconds: float = 60) -> None:
     """Reload the orders list until the order's row shows `text` (bounded)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    def shown() -> bool:
         page.goto(url)
-        if text in page.locator("table tr.order, table tbody tr").first.inner_text():
-            return
-        time.sleep(1)
-    raise AssertionError(f"order never showed {text!r}: {page.locator('main').inner_text()[:500]}")
+        return text in page.locator("table tr.order, table tbody tr").first.inner_text()
+
+    wait_until(
+        shown, timeout=seconds, what=f"the order to show {text!r}", interval=1,
+        details=lambda: page.locator("main").inner_text()[:500],
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
 from catalog.models import Category
-from tests.catalog.factories import make_provider, make_service, make_upstream
+from harness.catalog import make_provider, make_service, make_upstream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,28 +1,20 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from catalog.models import MarkupRule, Provider, Service, UpstreamService
-from tests.catalog.factories import make_provider, make_service, make_upstream
+from harness.catalog import make_provider, make_service, make_upstream
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client):
-    admin = get_user_model().objects.create_superuser("alice", "alice@example.com", "pw-alice-1")
-    client.force_login(admin)
-    return client
-
-
-def test_provider_key_is_never_rendered_and_blank_keeps_it(staff_client):
+def test_provider_key_is_never_rendered_and_blank_keeps_it(sam_client):
     provider = make_provider(api_key="very-secret-key-777")
     url = f"/admin/catalog/provider/{provider.pk}/change/"
 
-    page = staff_client.get(url).content.decode()
+    page = sam_client.get(url).content.decode()
     assert "very-secret-key-777" not in page
-    assert staff_client.get("/admin/catalog/provider/").content.decode().count("very-secret") == 0
+    assert sam_client.get("/admin/catalog/provider/").content.decode().count("very-secret") == 0
 
     data = {
         "name": provider.name,
@@ -32,15 +24,15 @@ def test_provider_key_is_never_rendered_and_blank_keeps_it(staff_client):
         "exchange_rate": "1",
         "enabled": "on",
     }
-    response = staff_client.post(url, data)
+    response = sam_client.post(url, data)
     assert response.status_code == 302
     provider.refresh_from_db()
     assert provider.api_key == "very-secret-key-777"
 
 
-def test_sync_now_action_imports_the_catalog(staff_client, sandbox):
+def test_sync_now_action_imports_the_catalog(sam_client, sandbox):
     provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
-    response = staff_client.post(
+    response = sam_client.post(
         "/admin/catalog/provider/",
         {"action": "sync_now", "_selected_action": [provider.pk]},
         follow=True,
@@ -49,10 +41,10 @@ def test_sync_now_action_imports_the_catalog(staff_client, sandbox):
     assert UpstreamService.objects.count() == 2000
 
 
-def test_check_balance_action_records_the_balance(staff_client, sandbox):
+def test_check_balance_action_records_the_balance(sam_client, sandbox):
     provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
     sandbox.set_balance("321.5")
-    staff_client.post(
+    sam_client.post(
         "/admin/catalog/provider/",
         {"action": "check_balance", "_selected_action": [provider.pk]},
     )
@@ -62,9 +54,9 @@ def test_check_balance_action_records_the_balance(staff_client, sandbox):
     assert provider.balance_checked_at is not None
 
 
-def test_sync_now_reports_a_broken_provider(staff_client):
+def test_sync_now_reports_a_broken_provider(sam_client):
     provider = make_provider(api_url="http://127.0.0.1:9/api/v2")
-    response = staff_client.post(
+    response = sam_client.post(
         "/admin/catalog/provider/",
         {"action": "sync_now", "_selected_action": [provider.pk]},
         follow=True,
@@ -74,17 +66,17 @@ def test_sync_now_reports_a_broken_provider(staff_client):
     assert provider.last_error.startswith("Sync failed")
 
 
-def test_set_markup_action_reprices_the_selected_services(staff_client):
+def test_set_markup_action_reprices_the_selected_services(sam_client):
     provider = make_provider()
     chosen = [make_service(make_upstream(provider, rate="2")) for _ in range(3)]
     other = make_service(make_upstream(provider, rate="2"))
     ids = [s.pk for s in chosen]
 
-    form = staff_client.post(
+    form = sam_client.post(
         "/admin/catalog/service/", {"action": "set_markup", "_selected_action": ids}
     )
     assert b"Set markup" in form.content
-    staff_client.post(
+    sam_client.post(
         "/admin/catalog/service/",
         {"action": "set_markup", "_selected_action": ids, "apply": "1", "percent": "50"},
     )
@@ -93,9 +85,9 @@ def test_set_markup_action_reprices_the_selected_services(staff_client):
     assert other.rate == Decimal(2)
 
 
-def test_set_markup_below_minus_100_is_a_form_error(staff_client):
+def test_set_markup_below_minus_100_is_a_form_error(sam_client):
     service = make_service(make_upstream(make_provider(), rate="2"))
-    response = staff_client.post(
+    response = sam_client.post(
         "/admin/catalog/service/",
         {"action": "set_markup", "_selected_action": [service.pk], "apply": "1", "percent": "-101"},
     )
@@ -105,23 +97,23 @@ def test_set_markup_below_minus_100_is_a_form_error(staff_client):
 
 
 @pytest.mark.parametrize("percent", ["-100.5", "abc", "1e400"])
-def test_markup_rule_form_refuses_bad_values(staff_client, percent):
-    response = staff_client.post("/admin/catalog/markuprule/add/", {"percent": percent})
+def test_markup_rule_form_refuses_bad_values(sam_client, percent):
+    response = sam_client.post("/admin/catalog/markuprule/add/", {"percent": percent})
     assert response.status_code == 200
     assert b"errornote" in response.content or b"errorlist" in response.content
     assert MarkupRule.objects.count() == 0
 
 
-def test_saving_a_markup_rule_reprices_at_once(staff_client):
+def test_saving_a_markup_rule_reprices_at_once(sam_client):
     service = make_service(make_upstream(make_provider(), rate="1"))
-    staff_client.post("/admin/catalog/markuprule/add/", {"percent": "20"})
+    sam_client.post("/admin/catalog/markuprule/add/", {"percent": "20"})
     service.refresh_from_db()
     assert service.rate == Decimal("1.2")
 
 
-def test_service_list_edits_markup_inline_and_reprices(staff_client):
+def test_service_list_edits_markup_inline_and_reprices(sam_client):
     service = make_service(make_upstream(make_provider(), rate="1"))
-    response = staff_client.post(
+    response = sam_client.post(
         "/admin/catalog/service/",
         {
             "form-TOTAL_FORMS": "1",
@@ -138,10 +130,10 @@ def test_service_list_edits_markup_inline_and_reprices(staff_client):
     assert service.rate == Decimal("1.15")
 
 
-def test_upstream_services_are_read_only(staff_client):
+def test_upstream_services_are_read_only(sam_client):
     upstream = make_upstream(make_provider())
-    assert staff_client.get("/admin/catalog/upstreamservice/").status_code == 200
-    page = staff_client.get(f"/admin/catalog/upstreamservice/{upstream.pk}/change/")
+    assert sam_client.get("/admin/catalog/upstreamservice/").status_code == 200
+    page = sam_client.get(f"/admin/catalog/upstreamservice/{upstream.pk}/change/")
     assert page.status_code == 200
     assert b'name="name"' not in page.content
-    assert staff_client.get("/admin/catalog/upstreamservice/add/").status_code == 403
+    assert sam_client.get("/admin/catalog/upstreamservice/add/").status_code == 403

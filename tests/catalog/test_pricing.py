@@ -4,7 +4,7 @@ import pytest
 
 from catalog.models import Category, MarkupRule, Service, ServiceOffer
 from catalog.pricing import refresh_services
-from tests.catalog.factories import make_provider, make_service, make_upstream
+from harness.catalog import make_provider, make_service, make_upstream
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Category, Service
-from tests.catalog.factories import make_provider, make_service, make_upstream
+from harness.catalog import make_provider, make_service, make_upstream
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,7 @@ def test_it_lists_services_grouped_by_category_with_rate_range_and_marks(client)
     assert 'class="mark cancel"' in html and 'class="mark drip"' in html
 
 
+@pytest.mark.slow  # many rows
 def test_query_count_is_constant_whatever_the_size(client):
     provider = make_provider()
     make_service(make_upstream(provider))

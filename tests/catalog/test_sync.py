@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def provider(sandbox):
+def sandbox_unsynced(sandbox):
+    """The sandbox as a provider, before any sync (tests/conftest.py's sandbox_provider is synced)."""
     return Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
 
 
@@ -39,12 +40,12 @@ def snapshot():
     }  # fmt: skip
 
 
-def test_sync_imports_every_service_and_prices_it(provider, sandbox):
+def test_sync_imports_every_service_and_prices_it(sandbox_unsynced, sandbox):
     MarkupRule.objects.create(percent=Decimal(25))
-    result = sync_provider(provider)
+    result = sync_provider(sandbox_unsynced)
 
     assert result.seen == result.new == result.imported == 2000
-    assert UpstreamService.objects.filter(provider=provider, active=True).count() == 2000
+    assert UpstreamService.objects.filter(provider=sandbox_unsynced, active=True).count() == 2000
     assert Service.objects.filter(available=True).count() == 2000
     for upstream in UpstreamService.objects.all()[:200]:
         service = Service.objects.get(service_offers__upstream_service=upstream)
@@ -57,43 +58,43 @@ def test_sync_imports_every_service_and_prices_it(provider, sandbox):
             upstream.max,
             upstream.type,
         )
-    provider.refresh_from_db()
-    assert provider.last_synced_at is not None
-    assert provider.last_error == ""
+    sandbox_unsynced.refresh_from_db()
+    assert sandbox_unsynced.last_synced_at is not None
+    assert sandbox_unsynced.last_error == ""
 
 
-def test_sync_covers_every_service_type(provider):
-    sync_provider(provider)
+def test_sync_covers_every_service_type(sandbox_unsynced):
+    sync_provider(sandbox_unsynced)
     types = set(UpstreamService.objects.values_list("type", flat=True))
     assert len(types) == 16
 
 
-def test_sync_twice_changes_nothing(provider):
-    sync_provider(provider)
+def test_sync_twice_changes_nothing(sandbox_unsynced):
+    sync_provider(sandbox_unsynced)
     before = snapshot()
-    result = sync_provider(provider)
+    result = sync_provider(sandbox_unsynced)
     assert (result.new, result.vanished, result.price_changes, result.repriced) == (0, 0, 0, 0)
     assert snapshot() == before
 
 
-def test_query_count_does_not_grow_with_the_catalog(provider, catalog_restored):
+def test_query_count_does_not_grow_with_the_catalog(sandbox_unsynced, catalog_restored):
     counts = []
     for size in (100, 2000):
         catalog_restored.catalog(services=size, seed=size)
         UpstreamService.objects.all().delete()
         Service.objects.all().delete()
         with CaptureQueriesContext(connection) as queries:
-            sync_provider(provider)
+            sync_provider(sandbox_unsynced)
         counts.append(len(queries))
     assert counts[0] == counts[1]
 
 
-def test_vanished_service_turns_inactive_and_unavailable(provider, catalog_restored):
-    sync_provider(provider)
+def test_vanished_service_turns_inactive_and_unavailable(sandbox_unsynced, catalog_restored):
+    sync_provider(sandbox_unsynced)
     gone = UpstreamService.objects.order_by("id").first()
     catalog_restored.catalog(remove=[int(gone.upstream_id)])
 
-    result = sync_provider(provider)
+    result = sync_provider(sandbox_unsynced)
 
     assert result.vanished == 1
     gone.refresh_from_db()
@@ -103,14 +104,14 @@ def test_vanished_service_turns_inactive_and_unavailable(provider, catalog_resto
     assert Service.objects.filter(available=True).count() == 1999
 
 
-def test_price_change_is_recorded_and_the_panel_price_follows(provider, catalog_restored):
+def test_price_change_is_recorded_and_the_panel_price_follows(sandbox_unsynced, catalog_restored):
     MarkupRule.objects.create(percent=Decimal(10))
-    sync_provider(provider)
+    sync_provider(sandbox_unsynced)
     upstream = UpstreamService.objects.order_by("id").first()
     old = upstream.rate
     catalog_restored.catalog(rates={upstream.upstream_id: "7.7777"})
 
-    result = sync_provider(provider)
+    result = sync_provider(sandbox_unsynced)
 
     assert result.price_changes == 1
     change = PriceChange.objects.get()
@@ -123,10 +124,10 @@ def test_price_change_is_recorded_and_the_panel_price_follows(provider, catalog_
     assert service.rate == Decimal("8.5555")  # 7.7777 × 1.1 = 8.55547 → up to 8.5555
 
 
-def test_auto_import_off_syncs_upstream_services_only(provider):
-    provider.auto_import = False
-    provider.save()
-    sync_provider(provider)
+def test_auto_import_off_syncs_upstream_services_only(sandbox_unsynced):
+    sandbox_unsynced.auto_import = False
+    sandbox_unsynced.save()
+    sync_provider(sandbox_unsynced)
     assert UpstreamService.objects.count() == 2000
     assert Service.objects.count() == 0
 
@@ -141,18 +142,18 @@ def test_auto_import_off_syncs_upstream_services_only(provider):
         ("negative_min", "min"),
     ],
 )
-def test_a_broken_answer_changes_nothing(provider, catalog_restored, breakage, message):
-    sync_provider(provider)
+def test_a_broken_answer_changes_nothing(sandbox_unsynced, catalog_restored, breakage, message):
+    sync_provider(sandbox_unsynced)
     before = snapshot()
     catalog_restored.catalog(break_=breakage)
 
     with pytest.raises(UpstreamError):
-        sync_provider(provider)
+        sync_provider(sandbox_unsynced)
 
     assert snapshot() == before
-    provider.refresh_from_db()
-    assert provider.last_error.startswith("Sync failed")
-    assert message.lower() in provider.last_error.lower()
+    sandbox_unsynced.refresh_from_db()
+    assert sandbox_unsynced.last_error.startswith("Sync failed")
+    assert message.lower() in sandbox_unsynced.last_error.lower()
 
 
 def test_an_unreachable_provider_is_reported_and_changes_nothing():

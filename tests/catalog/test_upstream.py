@@ -17,10 +17,10 @@ from catalog.upstream import (
     UpstreamClient,
     UpstreamError,
 )
+from harness.processes import refused_port
 from tests.catalog.upstream_fakes import (
     CannedServer,
     FullBacklog,
-    closed_port,
     self_signed_certificate,
 )
 
@@ -380,7 +380,7 @@ def test_a_huge_answer_is_refused_before_reading_it(server, client):
 
 
 def test_an_answer_over_the_cap_is_unknown(server, client, monkeypatch):
-    monkeypatch.setattr(upstream, "MAX_BODY", 1000)
+    monkeypatch.setattr(upstream.client, "MAX_BODY", 1000)
     server.fault("chunked", [{**FOLLOWERS, "service": i} for i in range(100)])
     error = fail(client.services)
     assert error.outcome is Outcome.UNKNOWN
@@ -390,6 +390,7 @@ def test_an_answer_over_the_cap_is_unknown(server, client, monkeypatch):
 # --- transport faults -----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits for a timeout or a deadline
 def test_no_answer_within_the_read_timeout_is_unknown(server, client):
     server.fault("hang")
     error = fail(client.add, service="1", link="x", quantity="10")
@@ -398,6 +399,7 @@ def test_no_answer_within_the_read_timeout_is_unknown(server, client):
     assert len(server.requests) == 1
 
 
+@pytest.mark.slow  # waits for a timeout or a deadline
 def test_a_dripping_answer_is_cut_at_the_deadline(server):
     client = UpstreamClient(server.url, KEY, connect_timeout=1, read_timeout=1, deadline=0.5)
     server.fault("drip")
@@ -406,6 +408,7 @@ def test_a_dripping_answer_is_cut_at_the_deadline(server):
     assert "deadline of 0.5s passed" in error.message
 
 
+@pytest.mark.slow  # waits for a timeout or a deadline
 def test_dripping_headers_are_cut_at_the_deadline(server):
     client = UpstreamClient(server.url, KEY, connect_timeout=1, read_timeout=1, deadline=0.5)
     server.fault("drip_headers")
@@ -430,13 +433,15 @@ def test_a_close_without_answer_is_unknown(server, client):
 
 
 def test_a_refused_connection_was_not_sent():
-    client = UpstreamClient(f"http://127.0.0.1:{closed_port()}/api/v2", KEY, deadline=2)
-    error = fail(client.add, service="1", link="x", quantity="10")
+    with refused_port() as port:
+        client = UpstreamClient(f"http://127.0.0.1:{port}/api/v2", KEY, deadline=2)
+        error = fail(client.add, service="1", link="x", quantity="10")
     assert error.outcome is Outcome.NOT_SENT
     assert error.safe_to_retry and not error.permanent
     assert "could not connect" in error.message
 
 
+@pytest.mark.slow  # waits for a timeout or a deadline
 def test_a_connect_timeout_was_not_sent():
     with FullBacklog() as backlog:
         url = f"http://127.0.0.1:{backlog.port}/api/v2"
@@ -491,6 +496,7 @@ def test_https_works_with_a_trusted_certificate(tls_server, certificate, monkeyp
     assert client.balance() == Balance(Decimal("5.5"), "USD")
 
 
+@pytest.mark.slow  # waits for a timeout or a deadline
 def test_https_dripping_headers_are_cut_at_the_deadline(tls_server, certificate, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])
     tls_server.fault("drip_headers")

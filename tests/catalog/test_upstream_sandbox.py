@@ -27,7 +27,7 @@ def restore_balance(sandbox):
 
 
 @pytest.fixture
-def service(client):
+def sandbox_offer(client):
     """A Default service that can be refilled and canceled."""
     return next(
         s for s in client.services() if s.type == "Default" and s.refill and s.cancel and s.min
@@ -58,8 +58,8 @@ def test_services_parses_the_whole_catalogue(sandbox, client):
         assert by_id[str(row["service"])].max == int(row["max"])
 
 
-def test_add_places_exactly_one_order(sandbox, client, service):
-    order = place(client, service)
+def test_add_places_exactly_one_order(sandbox, client, sandbox_offer):
+    order = place(client, sandbox_offer)
     (accepted,) = sandbox.orders()
     assert str(accepted["id"]) == order
     assert accepted["fields"]["link"] == LINK
@@ -78,12 +78,12 @@ def test_a_wrong_key_is_rejected(sandbox):
     assert (error.outcome, error.message) == (Outcome.REJECTED, "Invalid API key")
 
 
-def test_status_single_and_bulk(sandbox, client, service):
-    order = place(client, service)
+def test_status_single_and_bulk(sandbox, client, sandbox_offer):
+    order = place(client, sandbox_offer)
     pending = client.status(order)
     assert pending.status == "Pending"
     assert pending.charge == Decimal(sandbox.orders()[0]["charge"])
-    assert pending.remains == service.min and pending.currency == "USD"
+    assert pending.remains == sandbox_offer.min and pending.currency == "USD"
     sandbox.set_outcome(int(order), "Completed")
     sandbox.advance(10 * 24 * 3600)
     result = client.statuses([order, "999999"])
@@ -96,15 +96,15 @@ def test_status_of_an_unknown_order_is_rejected(client):
     assert (error.outcome, error.message) == (Outcome.REJECTED, "Incorrect order ID")
 
 
-def test_status_keeps_raw_remains_as_overridden(sandbox, client, service):
-    order = place(client, service)
+def test_status_keeps_raw_remains_as_overridden(sandbox, client, sandbox_offer):
+    order = place(client, sandbox_offer)
     sandbox.override(int(order), remains="-20", charge="abc", status="Partial")
     status = client.status(order)
     assert (status.status, status.remains, status.charge) == ("Partial", -20, None)
 
 
-def test_refill_single_and_bulk_and_their_status(sandbox, client, service):
-    first, second = place(client, service), place(client, service)
+def test_refill_single_and_bulk_and_their_status(sandbox, client, sandbox_offer):
+    first, second = place(client, sandbox_offer), place(client, sandbox_offer)
     for order in (first, second):
         sandbox.set_outcome(int(order), "Completed")
     sandbox.advance(10 * 24 * 3600)
@@ -119,8 +119,8 @@ def test_refill_single_and_bulk_and_their_status(sandbox, client, service):
     assert statuses["999999"] == ItemError("Refill not found")
 
 
-def test_refill_of_an_unfinished_order_is_rejected(client, service):
-    order = place(client, service)
+def test_refill_of_an_unfinished_order_is_rejected(client, sandbox_offer):
+    order = place(client, sandbox_offer)
     error = fail(client.refill, order)
     assert (error.outcome, error.message) == (Outcome.REJECTED, "Order not eligible for refill")
 
@@ -129,8 +129,8 @@ def test_refill_status_of_an_unknown_refill_is_rejected(client):
     assert fail(client.refill_status, "999999").outcome is Outcome.REJECTED
 
 
-def test_cancel_in_bulk(client, service):
-    order = place(client, service)
+def test_cancel_in_bulk(client, sandbox_offer):
+    order = place(client, sandbox_offer)
     result = client.cancel([order, "999999"])
     assert result == {order: None, "999999": ItemError("Incorrect order ID")}
     assert client.status(order).status in ("Canceled", "Cancelled", "Partial")
@@ -144,37 +144,37 @@ def test_balance(sandbox, client, restore_balance):
 # --- every fault ----------------------------------------------------------------------------
 
 
-def test_error_rate_is_rejected_and_creates_nothing(sandbox, client, service):
+def test_error_rate_is_rejected_and_creates_nothing(sandbox, client, sandbox_offer):
     sandbox.set_faults(error_rate=1.0, actions=["add"])
-    error = fail(place, client, service)
+    error = fail(place, client, sandbox_offer)
     assert error.outcome is Outcome.REJECTED and error.message
     assert sandbox.orders() == []
 
 
-def test_funds_is_rejected(sandbox, client, service):
+def test_funds_is_rejected(sandbox, client, sandbox_offer):
     sandbox.set_faults(funds=True)
-    error = fail(place, client, service)
+    error = fail(place, client, sandbox_offer)
     assert (error.outcome, error.message) == (Outcome.REJECTED, "Not enough funds on balance")
     assert sandbox.orders() == []
 
 
-def test_an_empty_upstream_balance_is_rejected(sandbox, client, service, restore_balance):
+def test_an_empty_upstream_balance_is_rejected(sandbox, client, sandbox_offer, restore_balance):
     sandbox.set_balance("0")
-    error = fail(place, client, service)
+    error = fail(place, client, sandbox_offer)
     assert (error.outcome, error.message) == (Outcome.REJECTED, "Not enough funds on balance")
 
 
-def test_reset_after_add_is_unknown_and_the_order_exists(sandbox, client, service):
+def test_reset_after_add_is_unknown_and_the_order_exists(sandbox, client, sandbox_offer):
     sandbox.set_faults(reset_after_rate=1.0, actions=["add"])
-    error = fail(place, client, service)
+    error = fail(place, client, sandbox_offer)
     assert error.outcome is Outcome.UNKNOWN
     assert len(sandbox.orders()) == 1
 
 
-def test_drop_is_unknown_and_nothing_was_processed(sandbox, client, service):
+def test_drop_is_unknown_and_nothing_was_processed(sandbox, client, sandbox_offer):
     # From the outside a hang-up before processing looks like one after: still UNKNOWN.
     sandbox.set_faults(drop_rate=1.0, actions=["add"])
-    error = fail(place, client, service)
+    error = fail(place, client, sandbox_offer)
     assert error.outcome is Outcome.UNKNOWN
     assert sandbox.orders() == []
 
@@ -188,10 +188,12 @@ def test_drop_is_unknown_and_nothing_was_processed(sandbox, client, service):
         ("garbage_rate", "not JSON"),
     ],
 )
-def test_broken_answers_are_unknown_and_the_order_exists(sandbox, client, service, fault, words):
+def test_broken_answers_are_unknown_and_the_order_exists(
+    sandbox, client, sandbox_offer, fault, words
+):
     for seed in range(4):  # each fault has variants; a few seeds meet them
         sandbox.set_faults(**{fault: 1.0}, actions=["add"], seed=seed)
-        error = fail(place, client, service)
+        error = fail(place, client, sandbox_offer)
         assert error.outcome is Outcome.UNKNOWN
         assert words in error.message
     assert len(sandbox.orders()) == 4
@@ -204,22 +206,22 @@ def test_broken_answers_to_reads_are_unknown(sandbox, client):
     assert fail(client.balance).outcome is Outcome.UNKNOWN
 
 
-def test_blackhole_is_unknown_and_the_order_exists(sandbox, client, service):
+def test_blackhole_is_unknown_and_the_order_exists(sandbox, client, sandbox_offer):
     sandbox.set_faults(blackhole_rate=1.0, blackhole_seconds=5, actions=["add"])
-    error = fail(place, client, service)
+    error = fail(place, client, sandbox_offer)
     assert error.outcome is Outcome.UNKNOWN
     assert "read timeout" in error.message
     assert len(sandbox.orders()) == 1
 
 
 @pytest.mark.parametrize("action", ["balance", "services", "add"])
-def test_a_drip_is_cut_at_the_deadline(sandbox, service, action):
+def test_a_drip_is_cut_at_the_deadline(sandbox, sandbox_offer, action):
     client = UpstreamClient(sandbox.api_url, sandbox.key, read_timeout=1, deadline=0.5)
     sandbox.set_faults(drip_seconds=20)
     call = {
         "balance": client.balance,
         "services": client.services,
-        "add": lambda: place(client, service),
+        "add": lambda: place(client, sandbox_offer),
     }[action]
     error = fail(call)
     assert error.outcome is Outcome.UNKNOWN
@@ -227,15 +229,15 @@ def test_a_drip_is_cut_at_the_deadline(sandbox, service, action):
 
 
 @pytest.mark.slow
-def test_a_stopped_sandbox_was_not_sent(sandbox, client, service):
+def test_a_stopped_sandbox_was_not_sent(sandbox, client, sandbox_offer):
     with sandbox.down():
-        error = fail(place, client, service)
+        error = fail(place, client, sandbox_offer)
         assert error.outcome is Outcome.NOT_SENT
     assert sandbox.orders() == []
-    assert place(client, service)  # and the provider answers again afterwards
+    assert place(client, sandbox_offer)  # and the provider answers again afterwards
 
 
-def test_faults_on_other_actions_leave_add_alone(sandbox, client, service):
+def test_faults_on_other_actions_leave_add_alone(sandbox, client, sandbox_offer):
     sandbox.set_faults(error_rate=1.0, actions=["status"])
-    order = place(client, service)
+    order = place(client, sandbox_offer)
     assert fail(client.status, order).outcome is Outcome.REJECTED

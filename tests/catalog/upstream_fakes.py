@@ -200,13 +200,6 @@ def _handler_for(server: CannedServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released): connecting is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class FullBacklog:
     """A listener whose accept queue is full: new connections hang in SYN until connect timeout."""
 

@@ -3,17 +3,16 @@
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts import ledger
 from accounts.apikeys import issue_key
 from accounts.models import ApiKey, LedgerEntry, LedgerKind, User
 from catalog.models import Service
+from harness.catalog import make_provider, make_service, make_upstream
+from harness.customers import make_customer
 from orders.models import Order, OrderStatus, Refill
 from panel import ratelimit
-from tests.catalog.factories import make_provider, make_service, make_upstream
 
 pytestmark = pytest.mark.django_db
 
@@ -26,19 +25,13 @@ def fresh_limits():
 
 
 def customer(name: str, funds: str = "100") -> tuple[User, str]:
-    user = User.objects.create_user(name)
-    with transaction.atomic():
-        ledger.credit(user_id=user.pk, amount=Decimal(funds), kind=LedgerKind.ADJUSTMENT, memo="t")
+    """A customer holding `funds`, and their API key."""
+    user = make_customer(name, funds=funds)
     return user, issue_key(user)
 
 
 @pytest.fixture
-def alice():
-    return customer("alice")
-
-
-@pytest.fixture
-def followers():
+def followers_with_flags():
     return make_service(
         make_upstream(make_provider(), rate="0.9", min=10, max=10_000, refill=True, cancel=True,
                       dripfeed=True, name="IG Followers"),
@@ -53,26 +46,26 @@ def call(client, key, **fields):
     return response.status_code, response.json()
 
 
-def test_services_lists_selling_rates_and_flags(client, alice, followers):
-    _, key = alice
+def test_services_lists_selling_rates_and_flags(client, alice_key, followers_with_flags):
+    key = alice_key
     status, data = call(client, key, action="services")
     assert status == 200
     assert data == [
-        {"service": followers.pk, "name": "IG Followers", "type": "Default",
+        {"service": followers_with_flags.pk, "name": "IG Followers", "type": "Default",
          "category": "Instagram", "rate": "1.20", "min": "10", "max": "10000", "refill": True,
          "cancel": True, "dripfeed": True, "desc": "Real"}
     ]  # fmt: skip
 
 
 def test_the_services_answer_goes_gzipped_to_clients_that_take_it_and_only_it(
-    client, alice, followers
+    client, alice_key, followers_with_flags
 ):
     import gzip
     import json
 
-    _, key = alice
+    key = alice_key
     for i in range(20):
-        make_service(make_upstream(followers.offers.first().provider, name=f"S{i}"))
+        make_service(make_upstream(followers_with_flags.offers.first().provider, name=f"S{i}"))
     fields = {"key": key, "action": "services"}
     plain = client.post("/api/v2", fields)
     packed = client.post("/api/v2", fields, HTTP_ACCEPT_ENCODING="gzip")
@@ -80,7 +73,12 @@ def test_the_services_answer_goes_gzipped_to_clients_that_take_it_and_only_it(
     assert packed["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(packed.content)) == plain.json()
     order = call(
-        client, key, action="add", service=followers.pk, link="https://x.test/z", quantity="100"
+        client,
+        key,
+        action="add",
+        service=followers_with_flags.pk,
+        link="https://x.test/z",
+        quantity="100",
     )[1]["order"]
     # The answers polled all day stay as they are: compressing them costs more than it saves.
     for fields in ({"orders": f"{order},{order + 1}"}, {"order": str(order)}, {}):
@@ -91,10 +89,17 @@ def test_the_services_answer_goes_gzipped_to_clients_that_take_it_and_only_it(
         assert "Content-Encoding" not in answer and answer.json()
 
 
-def test_add_places_an_order_like_the_order_page(client, alice, followers):
-    user, key = alice
+def test_add_places_an_order_like_the_order_page(
+    client, alice_with_100, alice_key, followers_with_flags
+):
+    user, key = alice_with_100, alice_key
     _, data = call(
-        client, key, action="add", service=followers.pk, link="https://x.test/a", quantity="1000"
+        client,
+        key,
+        action="add",
+        service=followers_with_flags.pk,
+        link="https://x.test/a",
+        quantity="1000",
     )
     order = Order.objects.get(pk=data["order"])
     assert (order.user, order.charge, order.status) == (user, Decimal("1.2"), OrderStatus.PENDING)
@@ -117,10 +122,10 @@ def test_add_places_an_order_like_the_order_page(client, alice, followers):
     ],
 )  # fmt: skip
 def test_add_refuses_with_the_protocol_texts_and_charges_nothing(
-    client, alice, followers, fields, message
+    client, alice_with_100, alice_key, followers_with_flags, fields, message
 ):
-    user, key = alice
-    fields.setdefault("service", followers.pk)
+    user, key = alice_with_100, alice_key
+    fields.setdefault("service", followers_with_flags.pk)
     status, data = call(client, key, action="add", **fields)
     assert (status, data) == (200, {"error": message})
     assert Order.objects.count() == 0
@@ -128,11 +133,13 @@ def test_add_refuses_with_the_protocol_texts_and_charges_nothing(
     assert user.balance == Decimal(100)
 
 
-def test_add_with_a_reference_is_idempotent(client, alice, followers):
-    user, key = alice
+def test_add_with_a_reference_is_idempotent(
+    client, alice_with_100, alice_key, followers_with_flags
+):
+    user, key = alice_with_100, alice_key
     fields = {
         "action": "add",
-        "service": followers.pk,
+        "service": followers_with_flags.pk,
         "link": "https://x.test/r",
         "quantity": "100",
         "reference": "abc-1",
@@ -144,14 +151,19 @@ def test_add_with_a_reference_is_idempotent(client, alice, followers):
     assert LedgerEntry.objects.filter(user=user, kind=LedgerKind.CHARGE).count() == 1
 
 
-def test_status_single_and_bulk(client, alice, followers):
-    user, key = alice
+def test_status_single_and_bulk(client, alice_key, followers_with_flags):
+    key = alice_key
     bob, _ = customer("bob")
     mine = call(
-        client, key, action="add", service=followers.pk, link="https://x.test/1", quantity="1000"
+        client,
+        key,
+        action="add",
+        service=followers_with_flags.pk,
+        link="https://x.test/1",
+        quantity="1000",
     )[1]["order"]
     theirs = Order.objects.create(
-        user=bob, service=followers, link="x", quantity=10, rate=1, charge=0
+        user=bob, service=followers_with_flags, link="x", quantity=10, rate=1, charge=0
     )
     Order.objects.filter(pk=mine).update(
         status=OrderStatus.PARTIAL, start_count=50, remains=300, refunded=Decimal("0.36")
@@ -181,10 +193,15 @@ def test_status_single_and_bulk(client, alice, followers):
     assert call(client, key, action="status", orders="")[1] == {"error": "Incorrect order ID"}
 
 
-def test_refill_cancel_and_refill_status(client, alice, followers):
-    user, key = alice
+def test_refill_cancel_and_refill_status(client, alice_with_100, alice_key, followers_with_flags):
+    user, key = alice_with_100, alice_key
     order_id = call(
-        client, key, action="add", service=followers.pk, link="https://x.test/1", quantity="100"
+        client,
+        key,
+        action="add",
+        service=followers_with_flags.pk,
+        link="https://x.test/1",
+        quantity="100",
     )[1]["order"]
     # Not completed yet: no refill; still pending: canceled at once with a full refund.
     assert call(client, key, action="refill", order=order_id)[1] == {
@@ -199,7 +216,12 @@ def test_refill_cancel_and_refill_status(client, alice, followers):
     assert user.balance == Decimal(100)
 
     done = call(
-        client, key, action="add", service=followers.pk, link="https://x.test/2", quantity="100"
+        client,
+        key,
+        action="add",
+        service=followers_with_flags.pk,
+        link="https://x.test/2",
+        quantity="100",
     )[1]["order"]
     Order.objects.filter(pk=done).update(status=OrderStatus.COMPLETED, upstream_order_id="77")
     refill_id = int(call(client, key, action="refill", order=done)[1]["refill"])
@@ -218,12 +240,12 @@ def test_refill_cancel_and_refill_status(client, alice, followers):
     }
 
 
-def test_balance(client, alice):
-    assert call(client, alice[1], action="balance")[1] == {"balance": "100.00", "currency": "USD"}
+def test_balance(client, alice_key):
+    assert call(client, alice_key, action="balance")[1] == {"balance": "100.00", "currency": "USD"}
 
 
-def test_transport_variants_all_work(client, alice):
-    _, key = alice
+def test_transport_variants_all_work(client, alice_key):
+    key = alice_key
     assert client.get("/api/v2", {"key": key, "action": "balance"}).json()["balance"] == "100.00"
     assert client.post(f"/api/v2/?key={key}&action=balance").json()["balance"] == "100.00"
     from django.test.client import MULTIPART_CONTENT
@@ -234,8 +256,8 @@ def test_transport_variants_all_work(client, alice):
     assert multipart.json()["balance"] == "100.00"
 
 
-def test_a_field_sent_twice_counts_once_with_its_last_value_and_the_body_wins(client, alice):
-    _, key = alice
+def test_a_field_sent_twice_counts_once_with_its_last_value_and_the_body_wins(client, alice_key):
+    key = alice_key
     form = "application/x-www-form-urlencoded"
     twice = client.post("/api/v2", f"key={key}&action=launch&action=balance", content_type=form)
     assert twice.json()["balance"] == "100.00"
@@ -243,8 +265,8 @@ def test_a_field_sent_twice_counts_once_with_its_last_value_and_the_body_wins(cl
     assert over.json()["balance"] == "100.00"
 
 
-def test_bad_keys_and_actions(client, alice):
-    _, key = alice
+def test_bad_keys_and_actions(client, alice_key):
+    key = alice_key
     assert call(client, "nope", action="balance")[1] == {"error": "Invalid API key"}
     assert call(client, key[:-1] + ("A" if key[-1] != "A" else "B"), action="balance")[1] == {
         "error": "Invalid API key"
@@ -254,11 +276,16 @@ def test_bad_keys_and_actions(client, alice):
 
 
 def test_a_wrong_key_shows_no_status_though_the_status_rides_with_the_key_check(
-    client, alice, followers
+    client, alice_key, followers_with_flags
 ):
-    _, key = alice
+    key = alice_key
     order = call(
-        client, key, action="add", service=followers.pk, link="https://x.test/1", quantity="100"
+        client,
+        key,
+        action="add",
+        service=followers_with_flags.pk,
+        link="https://x.test/1",
+        quantity="100",
     )[1]["order"]
     wrong = key[:-1] + ("A" if key[-1] != "A" else "B")  # the same prefix: the row is found
     for fields in ({"orders": str(order)}, {"orders": f"{order},x"}, {"order": str(order)}):
@@ -268,32 +295,32 @@ def test_a_wrong_key_shows_no_status_though_the_status_rides_with_the_key_check(
     )
 
 
-def test_a_regenerated_key_replaces_the_old_one_at_once(client, alice):
-    user, old = alice
+def test_a_regenerated_key_replaces_the_old_one_at_once(client, alice_with_100, alice_key):
+    user, old = alice_with_100, alice_key
     new = issue_key(user)
     assert call(client, old, action="balance")[1] == {"error": "Invalid API key"}
     assert "balance" in call(client, new, action="balance")[1]
     assert ApiKey.objects.get(user=user).digest != new  # only a digest is stored
 
 
-def test_staff_can_switch_api_access_off(client, alice):
-    user, key = alice
+def test_staff_can_switch_api_access_off(client, alice_with_100, alice_key):
+    user, key = alice_with_100, alice_key
     ApiKey.objects.filter(user=user).update(enabled=False)
     assert call(client, key, action="balance")[1] == {"error": "Invalid API key"}
 
 
-def test_rate_limit_answers_429(client, alice, settings):
+def test_rate_limit_answers_429(client, alice_key, settings):
     settings.API_RATE_PER_KEY = 3
-    _, key = alice
+    key = alice_key
     codes = [call(client, key, action="balance")[0] for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
     assert call(client, key, action="balance")[1] == {"error": "Too many requests"}
 
 
-def test_the_per_ip_limit_counts_clients_apart_behind_a_proxy(client, alice, settings):
+def test_the_per_ip_limit_counts_clients_apart_behind_a_proxy(client, alice_key, settings):
     settings.API_RATE_PER_IP = 2
     settings.TRUSTED_PROXIES = 1
-    _, key = alice
+    key = alice_key
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
 
     def code(forwarded: str) -> int:
@@ -305,10 +332,17 @@ def test_the_per_ip_limit_counts_clients_apart_behind_a_proxy(client, alice, set
     assert code("203.0.113.9, 203.0.113.7") == 429  # a spoofed entry changes nothing
 
 
-def test_the_key_never_reaches_the_logs(client, alice, followers, caplog):
-    _, key = alice
+def test_the_key_never_reaches_the_logs(client, alice_key, followers_with_flags, caplog):
+    key = alice_key
     caplog.set_level("DEBUG")
-    call(client, key, action="add", service=followers.pk, link="https://x.test", quantity="100")
+    call(
+        client,
+        key,
+        action="add",
+        service=followers_with_flags.pk,
+        link="https://x.test",
+        quantity="100",
+    )
     call(client, key, action="status", orders="1,2,x")
     call(client, key + "x", action="balance")
     assert key not in caplog.text
@@ -337,6 +371,7 @@ values = st.one_of(
 )
 
 
+@pytest.mark.slow  # many examples, or processes: seconds
 @settings(
     max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -345,9 +380,9 @@ values = st.one_of(
     action=st.sampled_from(ACTIONS),
 )
 def test_random_bodies_never_5xx_and_rejected_requests_charge_nothing(
-    client, alice, followers, body, action
+    client, alice_with_100, alice_key, followers_with_flags, body, action
 ):
-    user, key = alice
+    user, key = alice_with_100, alice_key
     body = {**body, "action": action}
     body.setdefault("key", key)
     body = {k: v.replace("\x00", "") for k, v in body.items()}  # a form cannot carry NUL bytes
@@ -359,4 +394,4 @@ def test_random_bodies_never_5xx_and_rejected_requests_charge_nothing(
     if not (isinstance(data, dict) and "order" in data):
         assert after == before
     ratelimit.reset()
-    Service.objects.filter(pk=followers.pk).update(enabled=True)
+    Service.objects.filter(pk=followers_with_flags.pk).update(enabled=True)

@@ -28,6 +28,7 @@ def by_django(body: bytes, content_type: str = FORM) -> dict[str, str]:
     return {name: post.get(name, "") for name in post}
 
 
+@pytest.mark.slow  # many examples, or processes: seconds
 @settings(max_examples=3000, deadline=None)
 @given(body=bodies)
 def test_every_body_taken_reads_as_request_post_reads_it(body):

@@ -6,18 +6,15 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 
-from accounts import ledger
-from accounts.models import LedgerEntry, LedgerKind, User
-from catalog.models import Provider, Service
-from catalog.sync import sync_provider
+from catalog.models import Service
+from harness.customers import assert_ledger_balanced, balance
+from orders.cancels import forward_cancel
 from orders.forwarding import forward
 from orders.models import CancelRequest, Order, OrderStatus, RequestStatus
 from orders.placing import place_order
-from orders.requests import forward_cancel
-from tests.orders.test_order_pages import assert_ledger_balanced, balance, customer, service_of
-from tests.orders.test_orders_list import make_order, row_ids
+
+from .helpers import messages_of, order_row, refunds, row_ids, service_of
 
 LIST = "/orders"
 
@@ -30,33 +27,9 @@ def cancel_forms(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'action="/orders/(\d+)/cancel"', html)]
 
 
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
-
-
-def refunds(order) -> list[Decimal]:
-    return list(
-        LedgerEntry.objects.filter(order=order, kind=LedgerKind.REFUND).values_list(
-            "amount", flat=True
-        )
-    )
-
-
 def actions_cell(html: str, order) -> str:
     row = re.search(rf'<tr class="order" data-id="{order.pk}">.*?</tr>', html, re.S).group(0)
     return re.search(r'<td class="row-actions">(.*?)</td>', row, re.S).group(1)
-
-
-@pytest.fixture
-def alice(client):
-    user = customer("alice")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def bob():
-    return customer("bob")
 
 
 @pytest.fixture
@@ -86,11 +59,15 @@ def running(order) -> Order:
 
 
 @pytest.mark.django_db
-def test_the_cancel_button_shows_on_running_orders_of_cancel_services(client, alice, cancelable):
-    by_status = {status: make_order(alice, cancelable, status=status) for status in OrderStatus}
-    no_cancel = make_order(alice, service_of(cancel=False), status=OrderStatus.PENDING)
+def test_the_cancel_button_shows_on_running_orders_of_cancel_services(
+    alice_client, alice_with_100, cancelable
+):
+    by_status = {
+        status: order_row(alice_with_100, cancelable, status=status) for status in OrderStatus
+    }
+    no_cancel = order_row(alice_with_100, service_of(cancel=False), status=OrderStatus.PENDING)
 
-    html = client.get(LIST).content.decode()
+    html = alice_client.get(LIST).content.decode()
 
     assert no_cancel.pk in row_ids(html)
     expected = [OrderStatus.HELD, OrderStatus.IN_PROGRESS, OrderStatus.PENDING]
@@ -102,9 +79,9 @@ def test_the_cancel_button_shows_on_running_orders_of_cancel_services(client, al
 
 
 @pytest.mark.django_db
-def test_the_forms_carry_the_lists_filters_back(client, alice, cancelable):
-    make_order(alice, cancelable, link="https://x.com/a")
-    html = client.get(LIST, {"q": "x.com", "status": "pending"}).content.decode()
+def test_the_forms_carry_the_lists_filters_back(alice_client, alice_with_100, cancelable):
+    order_row(alice_with_100, cancelable, link="https://x.com/a")
+    html = alice_client.get(LIST, {"q": "x.com", "status": "pending"}).content.decode()
     assert 'name="next" value="/orders?q=x.com&amp;status=pending"' in html
 
 
@@ -114,36 +91,36 @@ def test_the_forms_carry_the_lists_filters_back(client, alice, cancelable):
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [OrderStatus.PENDING, OrderStatus.HELD])
 def test_an_unsent_order_is_canceled_at_once_with_one_full_refund(
-    client, alice, cancelable, status
+    alice_client, alice_with_100, cancelable, status
 ):
-    order = placed(alice, cancelable)
+    order = placed(alice_with_100, cancelable)
     Order.objects.filter(pk=order.pk).update(status=status)
-    assert balance(alice) == Decimal("100") - Decimal("1.2345")
+    assert balance(alice_with_100) == Decimal("100") - Decimal("1.2345")
 
-    response = client.post(cancel_url(order), {"next": "/orders?status=pending"}, follow=True)
+    response = alice_client.post(cancel_url(order), {"next": "/orders?status=pending"}, follow=True)
 
     order.refresh_from_db()
     assert response.redirect_chain == [("/orders?status=pending", 302)]
     assert messages_of(response) == [f"Order #{order.pk} canceled and refunded 1.2345 USD."]
     assert (order.status, order.refunded) == (OrderStatus.CANCELED, Decimal("1.2345"))
     assert refunds(order) == [Decimal("1.2345")]
-    assert balance(alice) == Decimal("100")
+    assert balance(alice_with_100) == Decimal("100")
     assert not CancelRequest.objects.exists()  # nothing to ask upstream
 
-    again = client.post(cancel_url(order), follow=True)
+    again = alice_client.post(cancel_url(order), follow=True)
 
     assert again.status_code == 200
     assert messages_of(again)[0].startswith(f"Order #{order.pk} cannot be canceled")
     assert refunds(order) == [Decimal("1.2345")]
-    assert balance(alice) == Decimal("100")
+    assert balance(alice_with_100) == Decimal("100")
     assert_ledger_balanced()
 
 
 @pytest.mark.django_db
-def test_a_service_without_cancel_is_refused(client, alice):
-    order = placed(alice, service_of(cancel=False))
+def test_a_service_without_cancel_is_refused(alice_client, alice_with_100):
+    order = placed(alice_with_100, service_of(cancel=False))
 
-    response = client.post(cancel_url(order), follow=True)
+    response = alice_client.post(cancel_url(order), follow=True)
 
     order.refresh_from_db()
     assert response.status_code == 200
@@ -159,9 +136,9 @@ def test_a_service_without_cancel_is_refused(client, alice):
     "status",
     [OrderStatus.SENDING, OrderStatus.UNKNOWN, OrderStatus.COMPLETED, OrderStatus.CANCELED],
 )
-def test_an_order_that_is_not_running_is_refused(client, alice, cancelable, status):
-    order = make_order(alice, cancelable, status=status)
-    response = client.post(cancel_url(order), follow=True)
+def test_an_order_that_is_not_running_is_refused(alice_client, alice_with_100, cancelable, status):
+    order = order_row(alice_with_100, cancelable, status=status)
+    response = alice_client.post(cancel_url(order), follow=True)
     assert "cannot be canceled" in messages_of(response)[0]
     assert Order.objects.get(pk=order.pk).status == status
     assert not CancelRequest.objects.exists() and refunds(order) == []
@@ -171,13 +148,17 @@ def test_an_order_that_is_not_running_is_refused(client, alice, cancelable, stat
 
 
 @pytest.mark.django_db
-def test_a_running_order_becomes_one_cancel_request(client, alice, cancelable):
-    order = running(placed(alice, cancelable))
+def test_a_running_order_becomes_one_cancel_request(alice_client, alice_with_100, cancelable):
+    order = running(placed(alice_with_100, cancelable))
 
-    response = client.post(cancel_url(order), follow=True)
+    response = alice_client.post(cancel_url(order), follow=True)
 
     request = CancelRequest.objects.get()
-    assert (request.order, request.user, request.status) == (order, alice, RequestStatus.PENDING)
+    assert (request.order, request.user, request.status) == (
+        order,
+        alice_with_100,
+        RequestStatus.PENDING,
+    )
     assert messages_of(response) == [f"Cancel requested for order #{order.pk}."]
     assert actions_cell(response.content.decode(), order) == (
         '<span class="request-note">Cancel requested</span>'
@@ -185,20 +166,22 @@ def test_a_running_order_becomes_one_cancel_request(client, alice, cancelable):
     assert Order.objects.get(pk=order.pk).status == OrderStatus.IN_PROGRESS
     assert refunds(order) == []  # the poller refunds when the upstream says Canceled
 
-    again = client.post(cancel_url(order), follow=True)
+    again = alice_client.post(cancel_url(order), follow=True)
 
     assert "cannot be canceled" in messages_of(again)[0]
     assert CancelRequest.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_a_rejected_cancel_shows_why_and_can_be_asked_again(client, alice, cancelable):
-    order = running(placed(alice, cancelable))
+def test_a_rejected_cancel_shows_why_and_can_be_asked_again(
+    alice_client, alice_with_100, cancelable
+):
+    order = running(placed(alice_with_100, cancelable))
     order.cancel_requests.create(
-        user=alice, status=RequestStatus.REJECTED, error="Order not eligible for cancel"
+        user=alice_with_100, status=RequestStatus.REJECTED, error="Order not eligible for cancel"
     )
 
-    cell = actions_cell(client.get(LIST).content.decode(), order)
+    cell = actions_cell(alice_client.get(LIST).content.decode(), order)
 
     assert f'action="/orders/{order.pk}/cancel"' in cell
     assert '<p class="order-error">Cancel rejected: Order not eligible for cancel</p>' in cell
@@ -208,44 +191,30 @@ def test_a_rejected_cancel_shows_why_and_can_be_asked_again(client, alice, cance
 
 
 @pytest.mark.django_db
-def test_another_customers_order_cannot_be_canceled(client, alice, bob, cancelable):
-    theirs = placed(bob, cancelable)
-    before = balance(bob)
+def test_another_customers_order_cannot_be_canceled(
+    alice_client, alice_with_100, bob_with_100, cancelable
+):
+    theirs = placed(bob_with_100, cancelable)
+    before = balance(bob_with_100)
 
-    assert client.post(cancel_url(theirs)).status_code == 404
-    assert client.post("/orders/999999999/cancel").status_code == 404
+    assert alice_client.post(cancel_url(theirs)).status_code == 404
+    assert alice_client.post("/orders/999999999/cancel").status_code == 404
 
     theirs.refresh_from_db()
     assert theirs.status == OrderStatus.PENDING
-    assert (balance(bob), refunds(theirs)) == (before, [])
+    assert (balance(bob_with_100), refunds(theirs)) == (before, [])
 
 
 @pytest.mark.django_db
-def test_cancel_is_post_only_and_needs_a_login(client, alice, cancelable):
-    order = placed(alice, cancelable)
-    assert client.get(cancel_url(order)).status_code == 405
-    client.logout()
-    assert client.post(cancel_url(order))["Location"].startswith("/login")
+def test_cancel_is_post_only_and_needs_a_login(alice_client, alice_with_100, cancelable):
+    order = placed(alice_with_100, cancelable)
+    assert alice_client.get(cancel_url(order)).status_code == 405
+    alice_client.logout()
+    assert alice_client.post(cancel_url(order))["Location"].startswith("/login")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
 
 
 # --- over HTTP with the sandbox -----------------------------------------------------------------
-
-
-@pytest.fixture
-def provider(sandbox):
-    provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
-    sync_provider(provider)
-    return provider
-
-
-@pytest.fixture
-def carol(client):
-    user = User.objects.create_user("carol")
-    with transaction.atomic():
-        ledger.credit(user_id=user.pk, amount=Decimal(1000), kind=LedgerKind.ADJUSTMENT, memo="t")
-    client.force_login(user)
-    return user
 
 
 def sent(user, sandbox) -> Order:
@@ -267,17 +236,19 @@ def sent(user, sandbox) -> Order:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_cancel_goes_to_the_sandbox_and_the_poller_refunds_once(client, provider, carol, sandbox):
+def test_a_cancel_goes_to_the_sandbox_and_the_poller_refunds_once(
+    carol_client, sandbox_provider, carol_with_1000, sandbox
+):
     from orders.polling import poll_orders
 
-    order = sent(carol, sandbox)  # still Pending at the sandbox: nothing delivered yet
+    order = sent(carol_with_1000, sandbox)  # still Pending at the sandbox: nothing delivered yet
 
-    client.post(cancel_url(order))
+    carol_client.post(cancel_url(order))
     request = CancelRequest.objects.get()
     assert forward_cancel(request.pk) == RequestStatus.ACCEPTED
     assert forward_cancel(request.pk) == "not pending"  # a second delivery sends nothing
     assert sandbox.order(int(order.upstream_order_id))["status_answer"]["status"] == "Canceled"
-    assert "Cancel requested" in client.get(LIST).content.decode()
+    assert "Cancel requested" in carol_client.get(LIST).content.decode()
 
     sandbox.advance(60)
     poll_orders()
@@ -285,11 +256,11 @@ def test_a_cancel_goes_to_the_sandbox_and_the_poller_refunds_once(client, provid
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELED
     assert refunds(order) == [order.charge]
-    assert balance(carol) == Decimal(1000)
-    html = client.get(LIST).content.decode()
+    assert balance(carol_with_1000) == Decimal(1000)
+    html = carol_client.get(LIST).content.decode()
     assert cancel_forms(html) == [] and "Cancel requested" not in html
 
-    again = client.post(cancel_url(order), follow=True)  # twice: no second refund
+    again = carol_client.post(cancel_url(order), follow=True)  # twice: no second refund
 
     assert "cannot be canceled" in messages_of(again)[0]
     assert refunds(order) == [order.charge]
@@ -297,19 +268,21 @@ def test_a_cancel_goes_to_the_sandbox_and_the_poller_refunds_once(client, provid
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_cancel_the_sandbox_refuses_shows_as_rejected(client, provider, carol, sandbox):
-    order = sent(carol, sandbox)
+def test_a_cancel_the_sandbox_refuses_shows_as_rejected(
+    carol_client, sandbox_provider, carol_with_1000, sandbox
+):
+    order = sent(carol_with_1000, sandbox)
     # Finished at the sandbox, not yet polled here: the panel still thinks it is running.
     sandbox.set_outcome(int(order.upstream_order_id), "Completed")
     sandbox.advance(3 * 3600)
 
-    client.post(cancel_url(order))
+    carol_client.post(cancel_url(order))
     request = CancelRequest.objects.get()
 
     assert forward_cancel(request.pk) == RequestStatus.REJECTED
     request.refresh_from_db()
     assert request.error == "Order not eligible for cancel"
-    cell = actions_cell(client.get(LIST).content.decode(), order)
+    cell = actions_cell(carol_client.get(LIST).content.decode(), order)
     assert "Cancel rejected: Order not eligible for cancel" in cell
     assert refunds(order) == []
     assert_ledger_balanced()

@@ -1,6 +1,6 @@
 """Two panels chained over API v2: panel A resells panel B, which resells the sandbox.
 
-Panel B runs as real processes (tests/panels.py): its own PostgreSQL database, migrated, the
+Panel B runs as real processes (harness/panels.py): its own PostgreSQL database, migrated, the
 sandbox as its provider with a 20% markup, a customer (panel A's account) with funds and an API
 key, granian WSGI and one Celery worker on a Redis db of its own. Panel A is this test process:
 its provider is B's /api/v2 with that key, and a 10% markup.
@@ -15,7 +15,6 @@ Covered, all over real HTTP:
 """
 
 import json
-import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -25,25 +24,25 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from accounts import ledger
-from accounts.models import LedgerEntry, LedgerKind, User
+from accounts.models import LedgerEntry, LedgerKind
 from catalog.models import MarkupRule, Provider, Service, ServiceOffer, UpstreamService
 from catalog.sync import sync_provider
+from harness.panels import PanelProcess, server_database_url
+from harness.waiting import wait_until
 from orders.forwarding import forward
 from orders.models import Order, OrderStatus
 from orders.placing import place_order
 from orders.polling import poll_orders
-from tests.panels import PanelProcess, server_database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 B_MARKUP = Decimal(20)
 A_MARKUP = Decimal(10)
 B_FUNDS = Decimal(10_000)  # what panel A's account holds on panel B
-A_FUNDS = Decimal(1_000)  # what A's customer holds on panel A
+A_FUNDS = Decimal(1_000)  # what A's customer (carol) holds on panel A
 QUANTITY = 1000
 WAIT = 30.0  # seconds, for B's worker to forward an order to the sandbox
 
@@ -176,20 +175,12 @@ def panel_b(sandbox_process, django_db_setup, tmp_path_factory):
 
 
 @pytest.fixture
-def provider(panel_b, sandbox):
+def provider_b(panel_b, sandbox):
     """Panel A's side: a 10% global markup and panel B as its provider, synced."""
     MarkupRule.objects.create(percent=A_MARKUP)
     provider = Provider.objects.create(name="Panel B", api_url=panel_b.api_url, api_key=panel_b.key)
     sync_provider(provider)
     return provider
-
-
-@pytest.fixture
-def alice():
-    user = User.objects.create_user("alice")
-    with transaction.atomic():
-        ledger.credit(user_id=user.pk, amount=A_FUNDS, kind=LedgerKind.ADJUSTMENT, memo="t")
-    return user
 
 
 def sandbox_costs(sandbox) -> dict[str, Decimal]:
@@ -204,9 +195,9 @@ def money(text: str) -> Decimal:
     return Decimal(text)
 
 
-def test_a_prices_b_services_with_both_markups_rounded_up_once_each(provider, panel_b, sandbox):
+def test_a_prices_b_services_with_both_markups_rounded_up_once_each(provider_b, panel_b, sandbox):
     costs = sandbox_costs(sandbox)
-    upstream = {row.upstream_id: row for row in UpstreamService.objects.filter(provider=provider)}
+    upstream = {row.upstream_id: row for row in UpstreamService.objects.filter(provider=provider_b)}
     services = dict(
         ServiceOffer.objects.values_list("upstream_service__upstream_id", "service__rate")
     )
@@ -223,17 +214,9 @@ def test_a_prices_b_services_with_both_markups_rounded_up_once_each(provider, pa
     assert rounded > 100  # the rounding up is exercised, not only exact products
 
 
-def wait_for(what: str, check, timeout: float, logs) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout}s\n{logs()}")
-
-
-def test_orders_complete_and_partial_through_both_panels(provider, panel_b, sandbox, alice):
+def test_orders_complete_and_partial_through_both_panels(
+    provider_b, panel_b, sandbox, carol_with_1000
+):
     service = (
         Service.objects.filter(type="Default", available=True, min__lte=QUANTITY, max__gte=QUANTITY)
         .order_by("id")
@@ -245,7 +228,9 @@ def test_orders_complete_and_partial_through_both_panels(provider, panel_b, sand
     links = {name: f"https://instagram.com/chain_{tag}_{name}" for name in ("done", "partial")}
     orders = {
         name: place_order(
-            user=alice, service_id=service.pk, fields={"link": link, "quantity": str(QUANTITY)}
+            user=carol_with_1000,
+            service_id=service.pk,
+            fields={"link": link, "quantity": str(QUANTITY)},
         )
         for name, link in links.items()
     }
@@ -254,7 +239,7 @@ def test_orders_complete_and_partial_through_both_panels(provider, panel_b, sand
     for order in orders.values():
         assert forward(order.pk) == OrderStatus.IN_PROGRESS
         order.refresh_from_db()
-        assert order.provider_id == provider.pk
+        assert order.provider_id == provider_b.pk
     b_ids = {name: order.upstream_order_id for name, order in orders.items()}
 
     # B's worker sends them to the sandbox.
@@ -263,13 +248,18 @@ def test_orders_complete_and_partial_through_both_panels(provider, panel_b, sand
         found = {name: by_link.get(link) for name, link in links.items()}
         return found if all(found.values()) else None
 
-    sandbox_ids = wait_for("B forwarded both orders", at_sandbox, WAIT, panel_b.logs)
+    sandbox_ids = wait_until(
+        at_sandbox, timeout=WAIT, what="B forwarded both orders", interval=0.2, details=panel_b.logs
+    )
 
     def b_in_progress() -> bool:
         answer = panel_b.api("status", orders=",".join(b_ids.values()))
         return all(answer[i]["status"] == "In progress" for i in b_ids.values())
 
-    wait_for("B recorded the sandbox's order ids", b_in_progress, WAIT, panel_b.logs)
+    wait_until(
+        b_in_progress, timeout=WAIT, what="B recorded the sandbox's order ids", interval=0.2,
+        details=panel_b.logs,
+    )  # fmt: skip
     accepted = {o["id"]: o for o in sandbox.orders()}
     for name, sandbox_id in sandbox_ids.items():
         sent = accepted[sandbox_id]["fields"]
@@ -286,14 +276,14 @@ def test_orders_complete_and_partial_through_both_panels(provider, panel_b, sand
     assert 0 < remains < QUANTITY
 
     # A asks before B polled: B still says In progress, so A settles nothing.
-    first = poll_orders(provider_id=provider.pk)
+    first = poll_orders(provider_id=provider_b.pk)
     assert (first.checked, dict(first.settled), first.errors) == (2, {}, 0)
     assert {o.status for o in Order.objects.all()} == {OrderStatus.IN_PROGRESS}
 
     # B polls the sandbox and settles; then A sees the final statuses.
     assert panel_b.poll()["settled"] == {OrderStatus.COMPLETED: 1, OrderStatus.PARTIAL: 1}
     later = timezone.now() + timedelta(minutes=1)  # past A's recheck interval
-    second = poll_orders(provider_id=provider.pk, now=later)
+    second = poll_orders(provider_id=provider_b.pk, now=later)
     assert dict(second.settled) == {OrderStatus.COMPLETED: 1, OrderStatus.PARTIAL: 1}
     assert second.errors == 0
 
@@ -335,8 +325,8 @@ def test_orders_complete_and_partial_through_both_panels(provider, panel_b, sand
     assert partial.refunded == refund_a
     assert LedgerEntry.objects.get(order=partial, kind=LedgerKind.REFUND).amount == refund_a
     assert not LedgerEntry.objects.filter(order=done, kind=LedgerKind.REFUND).exists()
-    alice.refresh_from_db()
-    assert alice.balance == A_FUNDS - 2 * charge_a + refund_a
+    carol_with_1000.refresh_from_db()
+    assert carol_with_1000.balance == A_FUNDS - 2 * charge_a + refund_a
     # A's cost is what B kept: its charge less its refund.
     assert done.cost == charge_b
     assert partial.cost == charge_b - refund_b

@@ -3,45 +3,19 @@
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.test import override_settings
 
-from accounts import ledger
-from accounts.models import LedgerEntry, LedgerKind, User
-from catalog.models import Provider, Service, ServiceOffer, UpstreamService
-from catalog.sync import sync_provider
+from accounts.models import LedgerEntry, LedgerKind
+from catalog.models import ServiceOffer, UpstreamService
 from orders.forwarding import forward, release_held, sweep, upstream_fields
 from orders.models import Order, OrderStatus
 from orders.placing import place_order
 
+from .helpers import default_service
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FAST = {"UPSTREAM_CONNECT_TIMEOUT": 1, "UPSTREAM_READ_TIMEOUT": 1, "UPSTREAM_DEADLINE": 2}
-
-
-@pytest.fixture
-def provider(sandbox):
-    provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
-    sync_provider(provider)
-    return provider
-
-
-@pytest.fixture
-def alice():
-    user = User.objects.create_user("alice")
-    with transaction.atomic():
-        ledger.credit(user_id=user.pk, amount=Decimal(1000), kind=LedgerKind.ADJUSTMENT, memo="t")
-    return user
-
-
-def default_service(**filters) -> Service:
-    return (
-        Service.objects.filter(
-            type="Default", available=True, min__lte=100, max__gte=1000, **filters
-        )
-        .order_by("id")
-        .first()
-    )
 
 
 def place(user, service, **fields) -> Order:
@@ -53,8 +27,10 @@ def place(user, service, **fields) -> Order:
     return place_order(user=user, service_id=service.pk, fields=fields)
 
 
-def test_an_accepted_order_is_in_progress_with_its_upstream_id(provider, alice, sandbox):
-    order = place(alice, default_service())
+def test_an_accepted_order_is_in_progress_with_its_upstream_id(
+    sandbox_provider, carol_with_1000, sandbox
+):
+    order = place(carol_with_1000, default_service())
     assert forward(order.pk) == OrderStatus.IN_PROGRESS
     order.refresh_from_db()
     accepted = sandbox.orders()
@@ -62,33 +38,37 @@ def test_an_accepted_order_is_in_progress_with_its_upstream_id(provider, alice, 
     assert order.upstream_order_id == str(accepted[0]["id"])
     assert accepted[0]["fields"]["link"] == order.link
     assert accepted[0]["fields"]["quantity"] == "1000"
-    assert order.provider_id == provider.pk
+    assert order.provider_id == sandbox_provider.pk
     assert forward(order.pk) == "not pending"  # a second delivery of the task sends nothing
     assert len(sandbox.orders()) == 1
 
 
-def test_drip_feed_fields_are_sent(provider, alice, sandbox):
+def test_drip_feed_fields_are_sent(sandbox_provider, carol_with_1000, sandbox):
     service = default_service(dripfeed=True)
-    order = place(alice, service, runs="3", interval="10")
+    order = place(carol_with_1000, service, runs="3", interval="10")
     forward(order.pk)
     sent = sandbox.orders()[0]["fields"]
     assert (sent["runs"], sent["interval"]) == ("3", "10")
 
 
-def test_definitive_error_fails_the_order_with_a_full_refund(provider, alice, sandbox):
-    order = place(alice, default_service())
+def test_definitive_error_fails_the_order_with_a_full_refund(
+    sandbox_provider, carol_with_1000, sandbox
+):
+    order = place(carol_with_1000, default_service())
     sandbox.set_faults(error_rate=1, actions=["add"], error_message="Link is private")
     assert forward(order.pk) == OrderStatus.FAILED
     order.refresh_from_db()
     assert order.error == "The provider refused this order: Link is private"
     refund = LedgerEntry.objects.get(order=order, kind=LedgerKind.REFUND)
     assert refund.amount == order.charge
-    alice.refresh_from_db()
-    assert alice.balance == Decimal(1000)
+    carol_with_1000.refresh_from_db()
+    assert carol_with_1000.balance == Decimal(1000)
 
 
-def test_not_enough_funds_upstream_holds_the_order_without_refund(provider, alice, sandbox):
-    order = place(alice, default_service())
+def test_not_enough_funds_upstream_holds_the_order_without_refund(
+    sandbox_provider, carol_with_1000, sandbox
+):
+    order = place(carol_with_1000, default_service())
     sandbox.set_faults(funds=True, actions=["add"])
     assert forward(order.pk) == OrderStatus.HELD
     assert not LedgerEntry.objects.filter(order=order, kind=LedgerKind.REFUND).exists()
@@ -101,8 +81,8 @@ def test_not_enough_funds_upstream_holds_the_order_without_refund(provider, alic
 
 
 @override_settings(**FAST)
-def test_unknown_outcome_is_never_resent(provider, alice, sandbox):
-    order = place(alice, default_service())
+def test_unknown_outcome_is_never_resent(sandbox_provider, carol_with_1000, sandbox):
+    order = place(carol_with_1000, default_service())
     sandbox.set_faults(reset_after_rate=1, actions=["add"])
     assert forward(order.pk) == OrderStatus.UNKNOWN
     order.refresh_from_db()
@@ -116,8 +96,10 @@ def test_unknown_outcome_is_never_resent(provider, alice, sandbox):
 
 
 @override_settings(**FAST)
-def test_connection_refused_goes_back_to_pending_and_sends_once_when_back(provider, alice, sandbox):
-    order = place(alice, default_service())
+def test_connection_refused_goes_back_to_pending_and_sends_once_when_back(
+    sandbox_provider, carol_with_1000, sandbox
+):
+    order = place(carol_with_1000, default_service())
     with sandbox.down():
         assert forward(order.pk) == "retry later"
     order.refresh_from_db()
@@ -128,13 +110,13 @@ def test_connection_refused_goes_back_to_pending_and_sends_once_when_back(provid
     assert len(sandbox.orders()) == 1
 
 
-def test_a_definitive_error_moves_to_the_next_offer(provider, alice, sandbox):
+def test_a_definitive_error_moves_to_the_next_offer(sandbox_provider, carol_with_1000, sandbox):
     service = default_service()
     fallback = UpstreamService.objects.filter(type="Default").exclude(
         pk=service.service_offers.get().upstream_service_id
     )[0]
     ServiceOffer.objects.create(service=service, upstream_service=fallback, priority=1)
-    order = place(alice, service)
+    order = place(carol_with_1000, service)
     sandbox.set_faults(error_rate=1, actions=["add"])
     assert forward(order.pk) == "next offer"
     sandbox.clear_faults()
@@ -143,13 +125,15 @@ def test_a_definitive_error_moves_to_the_next_offer(provider, alice, sandbox):
     assert len(sent) == 1 and str(sent[0]["service"]) == fallback.upstream_id
 
 
-def test_sweeper_turns_a_stale_send_unknown_and_requeues_lost_pending(provider, alice):
+def test_sweeper_turns_a_stale_send_unknown_and_requeues_lost_pending(
+    sandbox_provider, carol_with_1000
+):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    stuck = place(alice, default_service())
-    lost = place(alice, default_service())
+    stuck = place(carol_with_1000, default_service())
+    lost = place(carol_with_1000, default_service())
     long_ago = timezone.now() - timedelta(minutes=10)
     Order.objects.filter(pk=stuck.pk).update(status=OrderStatus.SENDING, sent_at=long_ago)
     Order.objects.filter(pk=lost.pk).update(updated_at=long_ago)

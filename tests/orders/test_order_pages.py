@@ -7,58 +7,25 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
-from django.db.models import Sum
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts import ledger
-from accounts.models import LedgerEntry, LedgerKind, User
+from accounts.models import LedgerEntry, LedgerKind
 from catalog.models import Category
+from harness.customers import assert_ledger_balanced, balance, make_customer
 from orders.models import Order
-from orders.placing import validate
 from orders.types import TYPES
+from orders.validation import validate
 from panel.templatetags.panel import money
-from tests.catalog.factories import make_provider, make_service, make_upstream
+
+from .helpers import service_of
 
 pytestmark = pytest.mark.django_db
 
 NEW = "/order/new"
 
 
-# --- helpers (the mass order and orders list tests use them too) ----------------------------
-
-
-def fund(user: User, amount: str) -> None:
-    with transaction.atomic():
-        ledger.credit(user_id=user.pk, amount=Decimal(amount), kind="adjustment", memo="t")
-
-
-def customer(name: str, funds: str = "100") -> User:
-    user = User.objects.create_user(name, password=f"pw-{name}-123456")
-    if Decimal(funds):
-        fund(user, funds)
-    return user
-
-
-def assert_ledger_balanced() -> None:
-    """The money invariant: for every user, balance == sum(ledger amounts)."""
-    for user in User.objects.all():
-        total = LedgerEntry.objects.filter(user=user).aggregate(s=Sum("amount"))["s"] or 0
-        assert user.balance == total, f"{user.username}: {user.balance} != ledger {total}"
-
-
-def balance(user: User) -> Decimal:
-    return User.objects.values_list("balance", flat=True).get(pk=user.pk)
-
-
-def service_of(service_type: str = "Default", *, rate: str = "1.2345", **fields):
-    upstream = {
-        k: fields.pop(k) for k in ("min", "max", "dripfeed", "refill", "cancel") if k in fields
-    }
-    upstream.setdefault("min", 10)
-    upstream.setdefault("max", 10_000)
-    offer = make_upstream(make_provider(), rate=rate, type=service_type, **upstream)
-    return make_service(offer, **fields)
+# --- helpers --------------------------------------------------------------------------------
 
 
 def order_form(html: str) -> str:
@@ -79,21 +46,6 @@ def post_order(client, service, action="place", **fields):
     return client.post(NEW, {"service": service.pk, "action": action, **fields})
 
 
-# --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def alice(client):
-    user = customer("alice")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def followers():
-    return service_of("Default", rate="1.2345", min=10, max=10_000, dripfeed=True)
-
-
 # --- the page -------------------------------------------------------------------------------
 
 
@@ -106,11 +58,11 @@ def test_every_order_page_requires_login(client, url):
 
 
 @pytest.mark.parametrize("service_type", list(TYPES))
-def test_the_form_shows_only_the_fields_of_each_type(client, alice, service_type):
+def test_the_form_shows_only_the_fields_of_each_type(alice_client, alice_with_100, service_type):
     spec = TYPES[service_type]
     service = service_of(service_type, dripfeed=True)
 
-    form = order_form(client.get(NEW, {"service": service.pk}).content.decode())
+    form = order_form(alice_client.get(NEW, {"service": service.pk}).content.decode())
 
     names = set(re.findall(r'name="([a-z_]+)"', form))
     expected = {"csrfmiddlewaretoken", "service", "ref", "action"}
@@ -129,14 +81,14 @@ def test_the_form_shows_only_the_fields_of_each_type(client, alice, service_type
             assert re.search(rf'name="{field.name}"[^>]*inputmode="numeric"', form)
 
 
-def test_drip_feed_is_offered_only_where_type_and_service_allow_it(client, alice):
+def test_drip_feed_is_offered_only_where_type_and_service_allow_it(alice_client, alice_with_100):
     allowed = service_of("Default", dripfeed=True)
     service_says_no = service_of("Default", dripfeed=False)
     type_says_no = service_of("Package", dripfeed=True)
 
     def has_dripfeed(service):
         return 'name="runs"' in order_form(
-            client.get(NEW, {"service": service.pk}).content.decode()
+            alice_client.get(NEW, {"service": service.pk}).content.decode()
         )
 
     assert has_dripfeed(allowed)
@@ -144,12 +96,12 @@ def test_drip_feed_is_offered_only_where_type_and_service_allow_it(client, alice
     assert not has_dripfeed(type_says_no)
 
 
-def test_the_form_shows_the_services_terms(client, alice):
+def test_the_form_shows_the_services_terms(alice_client, alice_with_100):
     service = service_of(
         "Default", rate="0.0125", min=50, max=20_000, refill=True, cancel=True,
         description="Starts in 1 hour <b>fast</b>",
     )  # fmt: skip
-    html = client.get(NEW, {"service": service.pk}).content.decode()
+    html = alice_client.get(NEW, {"service": service.pk}).content.decode()
     form = order_form(html)
     assert "0.0125 USD per 1000" in form
     assert "Min 50" in form and "Max 20,000" in form
@@ -158,15 +110,15 @@ def test_the_form_shows_the_services_terms(client, alice):
     assert f'<option value="{service.pk}" selected>' in html
 
 
-def test_a_package_shows_its_price_per_package(client, alice):
+def test_a_package_shows_its_price_per_package(alice_client, alice_with_100):
     package = service_of("Package", rate="7.5")
-    form = order_form(client.get(NEW, {"service": package.pk}).content.decode())
+    form = order_form(alice_client.get(NEW, {"service": package.pk}).content.decode())
     assert "7.50 USD per package" in form
 
 
 @pytest.mark.parametrize("raw", ["999999", "abc", "١٠٠", "1\x00", "-1", "9" * 40])
-def test_an_unknown_service_in_the_url_says_it_is_not_available(client, alice, raw):
-    response = client.get(NEW, {"service": raw})
+def test_an_unknown_service_in_the_url_says_it_is_not_available(alice_client, alice_with_100, raw):
+    response = alice_client.get(NEW, {"service": raw})
     assert response.status_code == 200
     assert 'id="order-form" hidden' in response.content.decode()
     assert "not available" in response.content.decode() or "Incorrect service ID" in (
@@ -174,13 +126,13 @@ def test_an_unknown_service_in_the_url_says_it_is_not_available(client, alice, r
     )
 
 
-def test_the_page_embeds_one_json_blob_with_every_service_on_sale(client, alice):
+def test_the_page_embeds_one_json_blob_with_every_service_on_sale(alice_client, alice_with_100):
     shown = service_of("Mentions", rate="1.5", min=20, max=500, description="<script>x</script>")
     shown.step = 10
     shown.save()
     hidden = service_of("Default", enabled=False)
 
-    html = client.get(NEW).content.decode()
+    html = alice_client.get(NEW).content.decode()
     data = page_data(html)
 
     assert "<script>x" not in html.split('id="order-data"')[1].split("</script>")[0]
@@ -209,20 +161,21 @@ def test_the_page_embeds_one_json_blob_with_every_service_on_sale(client, alice)
     assert data["types"]["Subscriptions"]["fields"][5]["choices"][0] == ["0", "No delay"]
 
 
-def test_the_page_costs_the_same_queries_with_1_or_40_services(client, alice):
+@pytest.mark.slow  # many rows
+def test_the_page_costs_the_same_queries_with_1_or_40_services(alice_client, alice_with_100):
     service_of()
     with CaptureQueriesContext(connection) as few:
-        assert client.get(NEW).status_code == 200
+        assert alice_client.get(NEW).status_code == 200
     for i in range(39):
         category = Category.objects.create(name=f"Category {i}")
         service_of("Custom Comments" if i % 2 else "Default", category=category)
     with CaptureQueriesContext(connection) as many:
-        html = client.get(NEW).content.decode()
+        html = alice_client.get(NEW).content.decode()
     assert len(few) == len(many)
     assert len(page_data(html)["services"]) == 40
 
 
-def test_the_picker_filters_by_category_and_text_without_javascript(client, alice):
+def test_the_picker_filters_by_category_and_text_without_javascript(alice_client, alice_with_100):
     cats = [Category.objects.create(name=n) for n in ("Instagram", "TikTok")]
     ig = service_of(category=cats[0])
     ig.name = "IG Followers"
@@ -232,7 +185,7 @@ def test_the_picker_filters_by_category_and_text_without_javascript(client, alic
     tt.save()
 
     def offered(**params):
-        html = client.get(NEW, params).content.decode()
+        html = alice_client.get(NEW, params).content.decode()
         picker = re.search(r'<select name="service" id="service">(.*?)</select>', html, re.S)
         return {int(i) for i in re.findall(r'<option value="(\d+)"', picker.group(1))}
 
@@ -246,97 +199,113 @@ def test_the_picker_filters_by_category_and_text_without_javascript(client, alic
 # --- placing through the page ---------------------------------------------------------------
 
 
-def test_placing_charges_exactly_rate_times_quantity_over_1000(client, alice, followers):
-    response = post_order(client, followers, link="https://instagram.com/alice", quantity="777")
+def test_placing_charges_exactly_rate_times_quantity_over_1000(
+    alice_client, alice_with_100, followers
+):
+    response = post_order(
+        alice_client, followers, link="https://instagram.com/alice", quantity="777"
+    )
 
     assert response.status_code == 302 and response["Location"] == "/orders"
     order = Order.objects.get()
-    assert order.user == alice and order.quantity == 777 and order.runs is None
+    assert order.user == alice_with_100 and order.quantity == 777 and order.runs is None
     assert order.charge == Decimal("0.9592065")  # 1.2345 × 777 / 1000
-    assert balance(alice) == Decimal("100") - Decimal("0.9592065")
+    assert balance(alice_with_100) == Decimal("100") - Decimal("0.9592065")
     charge = LedgerEntry.objects.get(order=order)
     assert charge.kind == LedgerKind.CHARGE and charge.amount == Decimal("-0.9592065")
-    page = client.get("/orders").content.decode()
+    page = alice_client.get("/orders").content.decode()
     assert f"Order #{order.pk} placed: charged 0.9592065 USD" in page
     assert_ledger_balanced()
 
 
-def test_drip_feed_charges_quantity_times_runs(client, alice, followers):
+def test_drip_feed_charges_quantity_times_runs(alice_client, alice_with_100, followers):
     post_order(
-        client, followers, link="https://instagram.com/a", quantity="1000", dripfeed="1",
+        alice_client, followers, link="https://instagram.com/a", quantity="1000", dripfeed="1",
         runs="5", interval="30",
     )  # fmt: skip
     order = Order.objects.get()
     assert (order.quantity, order.runs, order.interval) == (1000, 5, 30)
     assert order.charge == Decimal("6.1725")
-    assert balance(alice) == Decimal("93.8275")
+    assert balance(alice_with_100) == Decimal("93.8275")
     assert_ledger_balanced()
 
 
-def test_runs_are_ignored_unless_the_drip_feed_box_is_ticked(client, alice, followers):
-    post_order(client, followers, link="https://instagram.com/a", quantity="1000", runs="5")
+def test_runs_are_ignored_unless_the_drip_feed_box_is_ticked(
+    alice_client, alice_with_100, followers
+):
+    post_order(alice_client, followers, link="https://instagram.com/a", quantity="1000", runs="5")
     assert Order.objects.get().runs is None
-    assert balance(alice) == Decimal("100") - Decimal("1.2345")
+    assert balance(alice_with_100) == Decimal("100") - Decimal("1.2345")
     assert_ledger_balanced()
 
 
-def test_a_ticked_drip_feed_without_runs_is_an_error(client, alice, followers):
+def test_a_ticked_drip_feed_without_runs_is_an_error(alice_client, alice_with_100, followers):
     response = post_order(
-        client, followers, link="https://instagram.com/a", quantity="1000", dripfeed="1"
+        alice_client, followers, link="https://instagram.com/a", quantity="1000", dripfeed="1"
     )
     assert 'id="f-runs-error"' in response.content.decode()
-    assert Order.objects.count() == 0 and balance(alice) == Decimal("100")
+    assert Order.objects.count() == 0 and balance(alice_with_100) == Decimal("100")
 
 
-def test_the_confirm_step_shows_the_servers_charge_and_charges_nothing(client, alice, followers):
+def test_the_confirm_step_shows_the_servers_charge_and_charges_nothing(
+    alice_client, alice_with_100, followers
+):
     fields = {"link": "https://instagram.com/a", "quantity": "333"}
-    response = post_order(client, followers, action="review", **fields)
+    response = post_order(alice_client, followers, action="review", **fields)
 
     html = response.content.decode()
     assert response.status_code == 200
     assert "Confirm your order" in html
     assert re.search(r'id="confirm-charge">0\.4110885 USD<', html)  # 1.2345 × 333 / 1000
     assert 'name="action" value="place"' in html
-    assert Order.objects.count() == 0 and balance(alice) == Decimal("100")
+    assert Order.objects.count() == 0 and balance(alice_with_100) == Decimal("100")
 
     # The confirm form carries the same fields; placing it charges what was shown.
     hidden = dict(re.findall(r'<textarea name="(\w+)" hidden>\n(.*?)</textarea>', html, re.S))
     ref = re.search(r'name="ref" value="([0-9a-f]+)"', html).group(1)
     assert hidden == fields
-    client.post(NEW, {"service": followers.pk, "ref": ref, "action": "place", **hidden})
+    alice_client.post(NEW, {"service": followers.pk, "ref": ref, "action": "place", **hidden})
     assert Order.objects.get().charge == Decimal("0.4110885")
     assert_ledger_balanced()
 
 
-def test_no_action_means_review_not_place(client, alice, followers):
-    client.post(NEW, {"service": followers.pk, "link": "https://x.com/a", "quantity": "100"})
-    assert Order.objects.count() == 0 and balance(alice) == Decimal("100")
+def test_no_action_means_review_not_place(alice_client, alice_with_100, followers):
+    alice_client.post(NEW, {"service": followers.pk, "link": "https://x.com/a", "quantity": "100"})
+    assert Order.objects.count() == 0 and balance(alice_with_100) == Decimal("100")
 
 
-def test_change_on_the_confirm_step_returns_to_the_filled_form(client, alice, followers):
+def test_change_on_the_confirm_step_returns_to_the_filled_form(
+    alice_client, alice_with_100, followers
+):
     response = post_order(
-        client, followers, action="edit", link="https://instagram.com/a", quantity="333"
+        alice_client, followers, action="edit", link="https://instagram.com/a", quantity="333"
     )
     form = order_form(response.content.decode())
     assert 'value="https://instagram.com/a"' in form and 'value="333"' in form
     assert Order.objects.count() == 0
 
 
-def test_the_same_form_posted_twice_places_one_order(client, alice, followers):
+def test_the_same_form_posted_twice_places_one_order(alice_client, alice_with_100, followers):
     fields = {"link": "https://instagram.com/a", "quantity": "100", "ref": "a" * 32}
-    first = post_order(client, followers, **fields)
-    second = post_order(client, followers, **fields)
+    first = post_order(alice_client, followers, **fields)
+    second = post_order(alice_client, followers, **fields)
 
     assert first.status_code == second.status_code == 302
     assert Order.objects.count() == 1
-    assert balance(alice) == Decimal("100") - Decimal("0.12345")
-    assert "was already placed" in client.get("/orders").content.decode()
+    assert balance(alice_with_100) == Decimal("100") - Decimal("0.12345")
+    assert "was already placed" in alice_client.get("/orders").content.decode()
     assert_ledger_balanced()
 
 
-def test_the_same_form_sent_again_with_other_content_is_a_new_order(client, alice, followers):
-    post_order(client, followers, link="https://instagram.com/a", quantity="100", ref="b" * 32)
-    post_order(client, followers, link="https://instagram.com/b", quantity="100", ref="b" * 32)
+def test_the_same_form_sent_again_with_other_content_is_a_new_order(
+    alice_client, alice_with_100, followers
+):
+    post_order(
+        alice_client, followers, link="https://instagram.com/a", quantity="100", ref="b" * 32
+    )
+    post_order(
+        alice_client, followers, link="https://instagram.com/b", quantity="100", ref="b" * 32
+    )
     assert sorted(Order.objects.values_list("link", flat=True)) == [
         "https://instagram.com/a",
         "https://instagram.com/b",
@@ -344,27 +313,30 @@ def test_the_same_form_sent_again_with_other_content_is_a_new_order(client, alic
     assert_ledger_balanced()
 
 
-def test_a_package_charges_its_rate(client, alice):
+def test_a_package_charges_its_rate(alice_client, alice_with_100):
     package = service_of("Package", rate="7.5")
-    post_order(client, package, link="https://instagram.com/a")
+    post_order(alice_client, package, link="https://instagram.com/a")
     assert Order.objects.get().charge == Decimal("7.5")
     assert_ledger_balanced()
 
 
-def test_custom_comments_are_charged_per_non_empty_line(client, alice):
+def test_custom_comments_are_charged_per_non_empty_line(alice_client, alice_with_100):
     comments = service_of("Custom Comments", rate="20", min=2, max=100)
     post_order(
-        client, comments, link="https://instagram.com/p/1", comments="nice\r\n\r\n great \r\nwow"
+        alice_client,
+        comments,
+        link="https://instagram.com/p/1",
+        comments="nice\r\n\r\n great \r\nwow",
     )
     order = Order.objects.get()
     assert order.quantity == 3 and order.charge == Decimal("0.06")
     assert_ledger_balanced()
 
 
-def test_a_subscription_pays_max_times_posts(client, alice):
+def test_a_subscription_pays_max_times_posts(alice_client, alice_with_100):
     subs = service_of("Subscriptions", rate="2", min=10, max=1000)
     post_order(
-        client, subs, username="alice", min="10", max="100", posts="4", old_posts="1", delay="0",
+        alice_client, subs, username="alice", min="10", max="100", posts="4", old_posts="1", delay="0",
         expiry="",
     )  # fmt: skip
     assert Order.objects.get().charge == Decimal("1")  # 2 × 100 × (4 + 1) / 1000
@@ -372,7 +344,7 @@ def test_a_subscription_pays_max_times_posts(client, alice):
 
 
 def test_insufficient_funds_shows_the_exact_shortfall_and_charges_nothing(client, followers):
-    poor = customer("poor", funds="1.00")
+    poor = make_customer("poor", funds="1.00")
     client.force_login(poor)
 
     response = post_order(client, followers, link="https://instagram.com/a", quantity="1000")
@@ -386,7 +358,7 @@ def test_insufficient_funds_shows_the_exact_shortfall_and_charges_nothing(client
 
 
 def test_the_confirm_step_warns_of_a_shortfall_before_placing(client, followers):
-    client.force_login(customer("poor", funds="1.00"))
+    client.force_login(make_customer("poor", funds="1.00"))
     html = post_order(
         client, followers, action="review", link="https://instagram.com/a", quantity="1000"
     ).content.decode()
@@ -420,58 +392,60 @@ BAD = [
 
 @pytest.mark.parametrize(("name", "value", "field", "text"), BAD)
 def test_a_bad_input_is_shown_next_to_its_field_and_charges_nothing(
-    client, alice, followers, name, value, field, text
+    alice_client, alice_with_100, followers, name, value, field, text
 ):
     fields = {"link": "https://instagram.com/a", "quantity": "100", name: value}
 
     for action in ("review", "place"):
-        response = post_order(client, followers, action=action, **fields)
+        response = post_order(alice_client, followers, action=action, **fields)
 
         html = response.content.decode()
         assert response.status_code == 200
         error = re.search(rf'<p class="field-error" id="f-{field}-error">(.*?)</p>', html, re.S)
         assert error and text in error.group(1).replace("&#x27;", "'")
         assert "<script>alert(1)" not in html
-    assert Order.objects.count() == 0 and balance(alice) == Decimal("100")
+    assert Order.objects.count() == 0 and balance(alice_with_100) == Decimal("100")
     assert_ledger_balanced()
 
 
-def test_every_bad_field_is_shown_at_once(client, alice, followers):
+def test_every_bad_field_is_shown_at_once(alice_client, alice_with_100, followers):
     for action in ("review", "place"):
         response = post_order(
-            client, followers, action=action, link="ftp://x", quantity="5", dripfeed="1",
+            alice_client, followers, action=action, link="ftp://x", quantity="5", dripfeed="1",
             runs="1", interval="10",
         )  # fmt: skip
         html = response.content.decode()
         assert re.search(r'id="f-link-error">[^<]*http', html)
         assert re.search(r'id="f-quantity-error">Quantity less than minimal 10<', html)
         assert re.search(r'id="f-runs-error">[^<]*at least 2 runs', html)
-    assert Order.objects.count() == 0 and balance(alice) == Decimal("100")
+    assert Order.objects.count() == 0 and balance(alice_with_100) == Decimal("100")
 
 
-def test_bad_drip_feed_values_are_refused(client, alice, followers):
+def test_bad_drip_feed_values_are_refused(alice_client, alice_with_100, followers):
     for runs, interval in [("1", "10"), ("1001", "10"), ("5", "0"), ("5", "x"), ("٥", "10")]:
         response = post_order(
-            client, followers, link="https://instagram.com/a", quantity="100", dripfeed="1",
+            alice_client, followers, link="https://instagram.com/a", quantity="100", dripfeed="1",
             runs=runs, interval=interval,
         )  # fmt: skip
         assert response.status_code == 200 and 'class="field-error"' in response.content.decode()
-    assert Order.objects.count() == 0 and balance(alice) == Decimal("100")
+    assert Order.objects.count() == 0 and balance(alice_with_100) == Decimal("100")
 
 
-def test_a_line_count_below_min_is_shown_at_the_lines_field(client, alice):
+def test_a_line_count_below_min_is_shown_at_the_lines_field(alice_client, alice_with_100):
     comments = service_of("Custom Comments", rate="20", min=5, max=100)
-    response = post_order(client, comments, link="https://instagram.com/p/1", comments="one\ntwo")
+    response = post_order(
+        alice_client, comments, link="https://instagram.com/p/1", comments="one\ntwo"
+    )
     assert re.search(
         r'id="f-comments-error">Quantity less than minimal 5<', response.content.decode()
     )
     assert Order.objects.count() == 0
 
 
-def test_a_bad_extra_field_is_shown_next_to_it(client, alice):
+def test_a_bad_extra_field_is_shown_next_to_it(alice_client, alice_with_100):
     poll = service_of("Poll")
     response = post_order(
-        client, poll, link="https://instagram.com/p/1", quantity="100", answer_number="two"
+        alice_client, poll, link="https://instagram.com/p/1", quantity="100", answer_number="two"
     )
     assert 'id="f-answer_number-error"' in response.content.decode()
     assert Order.objects.count() == 0
@@ -480,8 +454,10 @@ def test_a_bad_extra_field_is_shown_next_to_it(client, alice):
 @pytest.mark.parametrize(
     "service_id", ["999999", "", "abc", "١٠٠", "1\x00", "-1", "9" * 40, "<b>1</b>"]
 )
-def test_an_unknown_service_id_is_refused_at_the_top(client, alice, followers, service_id):
-    response = client.post(
+def test_an_unknown_service_id_is_refused_at_the_top(
+    alice_client, alice_with_100, followers, service_id
+):
+    response = alice_client.post(
         NEW,
         {"service": service_id, "action": "place", "link": "https://x.com/a", "quantity": "100"},
     )
@@ -491,19 +467,20 @@ def test_an_unknown_service_id_is_refused_at_the_top(client, alice, followers, s
         r'<p class="alert error" role="alert">(Incorrect service ID|This service is not available\.)</p>',
         html,
     )
-    assert Order.objects.count() == 0 and balance(alice) == Decimal("100")
+    assert Order.objects.count() == 0 and balance(alice_with_100) == Decimal("100")
 
 
-def test_a_disabled_service_or_one_in_a_hidden_category_is_refused(client, alice):
+def test_a_disabled_service_or_one_in_a_hidden_category_is_refused(alice_client, alice_with_100):
     disabled = service_of(enabled=False)
     hidden = service_of(category=Category.objects.create(name="Hidden", enabled=False))
     for service in (disabled, hidden):
-        response = post_order(client, service, link="https://instagram.com/a", quantity="100")
+        response = post_order(alice_client, service, link="https://instagram.com/a", quantity="100")
         assert "This service is not available." in response.content.decode()
-    assert Order.objects.count() == 0 and balance(alice) == Decimal("100")
+    assert Order.objects.count() == 0 and balance(alice_with_100) == Decimal("100")
 
 
-def test_missing_fields_and_hostile_values_never_fail_the_page(client, alice):
+@pytest.mark.slow  # many examples, or processes: seconds
+def test_missing_fields_and_hostile_values_never_fail_the_page(alice_client, alice_with_100):
     services = [service_of(service_type) for service_type in TYPES]
     hostile = [
         "",
@@ -523,14 +500,14 @@ def test_missing_fields_and_hostile_values_never_fail_the_page(client, alice):
                           "min", "max", "posts", "old_posts", "delay", "expiry", "country",
                           "device", "type_of_traffic", "google_keyword", "referring_url", "runs",
                           "interval")}  # fmt: skip
-                response = client.post(
+                response = alice_client.post(
                     NEW, {"service": service.pk, "action": action, "dripfeed": "1", **fields}
                 )
                 assert response.status_code == 200, (service.type, value, action)
                 assert "<img src=x" not in response.content.decode()
-    response = client.post(NEW, {})
+    response = alice_client.post(NEW, {})
     assert response.status_code == 200
-    assert Order.objects.count() == 0 and balance(alice) == Decimal("100")
+    assert Order.objects.count() == 0 and balance(alice_with_100) == Decimal("100")
     assert_ledger_balanced()
 
 
@@ -586,7 +563,7 @@ CASES = [
 
 @pytest.mark.django_db(transaction=True)
 def test_the_live_charge_shows_the_servers_digits(client, live_server):
-    alice = customer("alice", funds="10")
+    alice = make_customer("alice", funds="10")
     cases = []
     for service_type, rate, fields in CASES:
         service = service_of(service_type, rate=rate, min=1, max=1_000_000, dripfeed=True)
@@ -618,7 +595,7 @@ def test_the_live_charge_shows_the_servers_digits(client, live_server):
 
 @pytest.mark.django_db(transaction=True)
 def test_choosing_a_service_draws_its_form_and_placing_charges_once(client, live_server):
-    alice = customer("alice", funds="10")
+    alice = make_customer("alice", funds="10")
     followers = service_of("Default", rate="1.2345", dripfeed=True)
     comments = service_of("Custom Comments", rate="20")
 
@@ -667,7 +644,7 @@ def test_choosing_a_service_draws_its_form_and_placing_charges_once(client, live
 
 @pytest.mark.django_db(transaction=True)
 def test_without_javascript_the_confirm_step_places_the_order(client, live_server):
-    alice = customer("alice", funds="10")
+    alice = make_customer("alice", funds="10")
     followers = service_of("Default", rate="1.2345", dripfeed=True)
 
     def script(page):

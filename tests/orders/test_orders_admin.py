@@ -12,11 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from harness.catalog import make_provider, make_service, make_upstream
+from harness.customers import make_customer
 from orders.models import CancelRequest, Order, OrderAction, Refill
 from orders.models import OrderStatus as S
-from tests.catalog.factories import make_provider, make_service, make_upstream
 
-from .test_staff_actions import audit, failed_with_refund, make_customer, make_order, refunds
+from .helpers import audit, failed_with_refund, placed_order, refunds
 
 pytestmark = pytest.mark.django_db
 
@@ -25,41 +26,13 @@ REASON = "customer asked by email"
 
 
 @pytest.fixture
-def provider():
-    return make_provider(name="Fastfollow")
-
-
-@pytest.fixture
-def service(provider):
-    return make_service(make_upstream(provider, rate="1.00", name="Instagram Followers HQ"))
-
-
-@pytest.fixture
-def alice():
-    return make_customer("alice")
-
-
-@pytest.fixture
-def bob():
-    return make_customer("bob")
-
-
-@pytest.fixture
-def sam_client(client, django_user_model):
-    sam = django_user_model.objects.create_user("sam", is_staff=True, is_superuser=True)
-    client.force_login(sam)
-    client.user = sam
-    return client
-
-
-@pytest.fixture
 def counts_on_index(settings):
-    """The admin index counts come from a context processor (panel.admin_counts.admin_index);
+    """The admin index counts come from a context processor (orders.admin_counts.admin_index);
     install it here in case settings do not list it yet."""
     templates = copy.deepcopy(settings.TEMPLATES)
     processors = templates[0]["OPTIONS"]["context_processors"]
-    if "panel.admin_counts.admin_index" not in processors:
-        processors.append("panel.admin_counts.admin_index")
+    if "orders.admin_counts.admin_index" not in processors:
+        processors.append("orders.admin_counts.admin_index")
     settings.TEMPLATES = templates
 
 
@@ -83,8 +56,10 @@ def listed(client, query: str = "") -> list[int]:
 # --- access -------------------------------------------------------------------------------------
 
 
-def test_customers_and_staff_without_permission_get_no_access(client, alice, service, provider):
-    order = make_order(alice, service, S.UNKNOWN, provider=provider)
+def test_customers_and_staff_without_permission_get_no_access(
+    client, alice_with_100, service, provider
+):
+    order = placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
     pages = [
         ORDERS,
         f"{ORDERS}{order.pk}/change/",
@@ -94,7 +69,7 @@ def test_customers_and_staff_without_permission_get_no_access(client, alice, ser
     for url in pages:
         assert client.get(url).status_code == 302  # anonymous: to the admin login
 
-    client.force_login(alice)
+    client.force_login(alice_with_100)
     for url in pages:
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
@@ -126,9 +101,9 @@ def test_customers_and_staff_without_permission_get_no_access(client, alice, ser
 # --- the list -----------------------------------------------------------------------------------
 
 
-def test_the_list_shows_the_columns_staff_need(sam_client, alice, service, provider):
-    order = make_order(
-        alice,
+def test_the_list_shows_the_columns_staff_need(sam_client, alice_with_100, service, provider):
+    order = placed_order(
+        alice_with_100,
         service,
         S.UNKNOWN,
         provider=provider,
@@ -144,21 +119,21 @@ def test_the_list_shows_the_columns_staff_need(sam_client, alice, service, provi
     ]:  # fmt: skip
         assert text in page
     assert f'title="https://instagram.com/{"p" * 80}"' in page  # truncated, full in the title
-    assert f"?customer={alice.pk}" in page and f"?service={service.pk}" in page
+    assert f"?customer={alice_with_100.pk}" in page and f"?service={service.pk}" in page
 
 
 def test_the_list_filters_by_status_provider_customer_service_date_and_stuck(
-    sam_client, alice, bob, service, provider
+    sam_client, alice_with_100, bob_with_100, service, provider
 ):
     other_provider = make_provider()
     other_service = make_service(make_upstream(other_provider, name="TikTok Views"))
-    unknown = make_order(alice, service, S.UNKNOWN, provider=provider)
-    held = make_order(bob, other_service, S.HELD, provider=other_provider)
+    unknown = placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
+    held = placed_order(bob_with_100, other_service, S.HELD, provider=other_provider)
     old = timezone.now() - timedelta(minutes=11)
-    stuck_pending = make_order(bob, service, S.PENDING, updated_at=old)
-    fresh_pending = make_order(alice, service, S.PENDING)
-    stuck_sending = make_order(
-        alice,
+    stuck_pending = placed_order(bob_with_100, service, S.PENDING, updated_at=old)
+    fresh_pending = placed_order(alice_with_100, service, S.PENDING)
+    stuck_sending = placed_order(
+        alice_with_100,
         service,
         S.SENDING,
         provider=provider,
@@ -169,7 +144,7 @@ def test_the_list_filters_by_status_provider_customer_service_date_and_stuck(
 
     assert listed(sam_client, "status__exact=unknown") == [unknown.pk]
     assert listed(sam_client, f"provider__id__exact={other_provider.pk}") == [held.pk]
-    assert listed(sam_client, f"customer={bob.pk}") == [stuck_pending.pk, held.pk]
+    assert listed(sam_client, f"customer={bob_with_100.pk}") == [stuck_pending.pk, held.pk]
     assert listed(sam_client, f"service={other_service.pk}") == [held.pk]
     assert listed(sam_client, "stuck=yes") == [stuck_sending.pk, stuck_pending.pk]
     since = urlencode({"created_at__gte": str(timezone.now() - timedelta(days=7))})
@@ -178,27 +153,40 @@ def test_the_list_filters_by_status_provider_customer_service_date_and_stuck(
     assert listed(sam_client, "customer=abc") == []
 
 
-def test_the_list_takes_a_constant_number_of_queries(sam_client, alice, bob, service, provider):
+def test_the_list_takes_a_constant_number_of_queries(
+    sam_client, alice_with_100, bob_with_100, service, provider
+):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             assert sam_client.get(ORDERS).status_code == 200
         return len(captured)
 
-    make_order(alice, service, S.UNKNOWN, provider=provider)
+    placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
     one = queries()
     for n in range(10):
-        make_order(bob if n % 2 else alice, service, S.IN_PROGRESS, provider=make_provider())
+        placed_order(
+            bob_with_100 if n % 2 else alice_with_100,
+            service,
+            S.IN_PROGRESS,
+            provider=make_provider(),
+        )
 
     assert queries() == one
 
 
-def test_search_is_exact_on_ids_and_contains_on_links(sam_client, alice, service, provider):
-    orders = [make_order(alice, service, link=f"https://x.test/post-{n}") for n in range(12)]
+def test_search_is_exact_on_ids_and_contains_on_links(
+    sam_client, alice_with_100, service, provider
+):
+    orders = [
+        placed_order(alice_with_100, service, link=f"https://x.test/post-{n}") for n in range(12)
+    ]
     first, eleventh = orders[0], orders[10]
     Order.objects.filter(pk=eleventh.pk).update(
         status=S.IN_PROGRESS, provider=provider, upstream_order_id="A-77"
     )
-    sent = make_order(alice, service, S.IN_PROGRESS, provider=provider, upstream_id=str(first.pk))
+    sent = placed_order(
+        alice_with_100, service, S.IN_PROGRESS, provider=provider, upstream_id=str(first.pk)
+    )
 
     assert listed(sam_client, f"q={first.pk}") == [sent.pk, first.pk]  # its id, an upstream id
     assert listed(sam_client, f"q=%23{eleventh.pk}") == [eleventh.pk]
@@ -210,9 +198,11 @@ def test_search_is_exact_on_ids_and_contains_on_links(sam_client, alice, service
 
 
 def test_the_order_page_is_read_only_and_shows_ledger_and_staff_actions(
-    sam_client, alice, service, provider
+    sam_client, alice_with_100, service, provider
 ):
-    order = make_order(alice, service, S.IN_PROGRESS, provider=provider, upstream_id="900")
+    order = placed_order(
+        alice_with_100, service, S.IN_PROGRESS, provider=provider, upstream_id="900"
+    )
     sam_client.post(
         f"{ORDERS}{order.pk}/staff/set_partial/", {"remains": "100", "reason": "half arrived"}
     )
@@ -242,9 +232,9 @@ def test_the_order_page_is_read_only_and_shows_ledger_and_staff_actions(
     ],
 )  # fmt: skip
 def test_the_order_page_offers_the_actions_that_apply(
-    sam_client, alice, service, provider, status, buttons
+    sam_client, alice_with_100, service, provider, status, buttons
 ):
-    order = make_order(alice, service, status, provider=provider)
+    order = placed_order(alice_with_100, service, status, provider=provider)
 
     page = sam_client.get(f"{ORDERS}{order.pk}/change/").content.decode()
 
@@ -258,8 +248,8 @@ def staff_names():
     return ALLOWED_FROM.keys()
 
 
-def test_a_button_asks_for_the_reason_then_acts_once(sam_client, alice, service, provider):
-    order = make_order(alice, service, S.PENDING, link="https://x.test/typo")
+def test_a_button_asks_for_the_reason_then_acts_once(sam_client, alice_with_100, service, provider):
+    order = placed_order(alice_with_100, service, S.PENDING, link="https://x.test/typo")
     url = f"{ORDERS}{order.pk}/staff/edit_link/"
 
     form = sam_client.get(url)
@@ -280,9 +270,9 @@ def test_a_button_asks_for_the_reason_then_acts_once(sam_client, alice, service,
 
 
 def test_an_action_first_asks_for_the_reason_and_changes_nothing(
-    sam_client, alice, service, provider
+    sam_client, alice_with_100, service, provider
 ):
-    order = make_order(alice, service, S.IN_PROGRESS, provider=provider)
+    order = placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider)
 
     response = run_action(sam_client, "cancel_with_refund", [order], apply=False)
 
@@ -293,10 +283,12 @@ def test_an_action_first_asks_for_the_reason_and_changes_nothing(
     assert (refunds(order), audit(order)) == ([], [])
 
 
-def test_the_reason_page_carries_the_selection_back(sam_client, alice, service, provider):
+def test_the_reason_page_carries_the_selection_back(sam_client, alice_with_100, service, provider):
     import re
 
-    orders = [make_order(alice, service, S.IN_PROGRESS, provider=provider) for _ in range(2)]
+    orders = [
+        placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider) for _ in range(2)
+    ]
     page = run_action(sam_client, "cancel_with_refund", orders, apply=False).content.decode()
 
     from panel.templatetags.panel import money
@@ -314,8 +306,8 @@ def test_the_reason_page_carries_the_selection_back(sam_client, alice, service, 
     assert all(refunds(o) == [o.charge] for o in orders)
 
 
-def test_a_blank_reason_shows_the_form_again(sam_client, alice, service, provider):
-    order = make_order(alice, service, S.IN_PROGRESS, provider=provider)
+def test_a_blank_reason_shows_the_form_again(sam_client, alice_with_100, service, provider):
+    order = placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider)
 
     response = run_action(sam_client, "cancel_with_refund", [order], reason="   ")
 
@@ -325,10 +317,10 @@ def test_a_blank_reason_shows_the_form_again(sam_client, alice, service, provide
 
 
 def test_cancel_action_refunds_once_and_reports_changed_and_skipped(
-    sam_client, alice, service, provider
+    sam_client, alice_with_100, service, provider
 ):
-    active = make_order(alice, service, S.IN_PROGRESS, provider=provider)
-    done = make_order(alice, service, S.COMPLETED, provider=provider)
+    active = placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider)
+    done = placed_order(alice_with_100, service, S.COMPLETED, provider=provider)
 
     first = run_action(sam_client, "cancel_with_refund", [active, done], reason=REASON)
     second = run_action(sam_client, "cancel_with_refund", [active], reason=REASON)
@@ -344,10 +336,10 @@ def test_cancel_action_refunds_once_and_reports_changed_and_skipped(
 
 
 def test_attach_action_takes_the_id_and_shows_a_duplicate_as_a_form_error(
-    sam_client, alice, service, provider
+    sam_client, alice_with_100, service, provider
 ):
-    make_order(alice, service, S.IN_PROGRESS, provider=provider, upstream_id="4242")
-    order = make_order(alice, service, S.UNKNOWN, provider=provider)
+    placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider, upstream_id="4242")
+    order = placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
 
     refused = run_action(
         sam_client, "attach_upstream_id", [order], upstream_id="4242", reason=REASON
@@ -361,8 +353,12 @@ def test_attach_action_takes_the_id_and_shows_a_duplicate_as_a_form_error(
     assert (order.status, order.upstream_order_id) == (S.IN_PROGRESS, "4243")
 
 
-def test_actions_for_one_order_refuse_a_selection_of_several(sam_client, alice, service, provider):
-    orders = [make_order(alice, service, S.IN_PROGRESS, provider=provider) for _ in range(2)]
+def test_actions_for_one_order_refuse_a_selection_of_several(
+    sam_client, alice_with_100, service, provider
+):
+    orders = [
+        placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider) for _ in range(2)
+    ]
 
     response = run_action(sam_client, "set_partial", orders, remains="10", reason=REASON)
 
@@ -372,8 +368,10 @@ def test_actions_for_one_order_refuse_a_selection_of_several(sam_client, alice, 
     )
 
 
-def test_set_partial_action_refunds_the_undelivered_part(sam_client, alice, service, provider):
-    order = make_order(alice, service, S.IN_PROGRESS, provider=provider)
+def test_set_partial_action_refunds_the_undelivered_part(
+    sam_client, alice_with_100, service, provider
+):
+    order = placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider)
 
     too_many = run_action(sam_client, "set_partial", [order], remains="5000", reason=REASON)
     assert "Remains must be between 0 and 1,000" in too_many.content.decode()
@@ -384,9 +382,9 @@ def test_set_partial_action_refunds_the_undelivered_part(sam_client, alice, serv
 
 
 def test_resend_action_explains_why_a_refunded_failure_is_not_resent(
-    sam_client, alice, service, provider
+    sam_client, alice_with_100, service, provider
 ):
-    order = failed_with_refund(alice, service, provider)
+    order = failed_with_refund(alice_with_100, service, provider)
 
     response = run_action(sam_client, "resend", [order], reason=REASON)
 
@@ -396,13 +394,13 @@ def test_resend_action_explains_why_a_refunded_failure_is_not_resent(
 
 
 def test_resend_and_confirm_actions_send_again(
-    sam_client, alice, service, provider, monkeypatch, django_capture_on_commit_callbacks
+    sam_client, alice_with_100, service, provider, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
     monkeypatch.setattr("orders.staff.enqueue_forwarding", sent.append)
-    held = make_order(alice, service, S.HELD, provider=provider)
-    unknown = make_order(alice, service, S.UNKNOWN, provider=provider)
-    refunded = failed_with_refund(alice, service, provider)
+    held = placed_order(alice_with_100, service, S.HELD, provider=provider)
+    unknown = placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
+    refunded = failed_with_refund(alice_with_100, service, provider)
 
     with django_capture_on_commit_callbacks(execute=True):
         resent = run_action(sam_client, "resend", [held, refunded], reason=REASON)
@@ -423,17 +421,17 @@ def test_resend_and_confirm_actions_send_again(
 
 
 def test_the_admin_index_counts_orders_that_need_staff(
-    counts_on_index, sam_client, alice, service, provider
+    counts_on_index, sam_client, alice_with_100, service, provider
 ):
     old = timezone.now() - timedelta(minutes=30)
     for _ in range(2):
-        make_order(alice, service, S.UNKNOWN, provider=provider)
+        placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
     for _ in range(3):
-        make_order(alice, service, S.HELD, provider=provider)
-    make_order(alice, service, S.PENDING, updated_at=old)
-    make_order(alice, service, S.SENDING, provider=provider, updated_at=old)
-    make_order(alice, service, S.PENDING)  # fresh: not stuck
-    make_order(alice, service, S.IN_PROGRESS, provider=provider, updated_at=old)
+        placed_order(alice_with_100, service, S.HELD, provider=provider)
+    placed_order(alice_with_100, service, S.PENDING, updated_at=old)
+    placed_order(alice_with_100, service, S.SENDING, provider=provider, updated_at=old)
+    placed_order(alice_with_100, service, S.PENDING)  # fresh: not stuck
+    placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider, updated_at=old)
 
     page = sam_client.get("/admin/").content.decode()
 
@@ -447,22 +445,22 @@ def test_the_admin_index_counts_orders_that_need_staff(
 
 
 def test_the_admin_index_counts_in_a_constant_number_of_queries(
-    counts_on_index, sam_client, alice, service, provider
+    counts_on_index, sam_client, alice_with_100, service, provider
 ):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             assert sam_client.get("/admin/").status_code == 200
         return len(captured)
 
-    make_order(alice, service, S.UNKNOWN, provider=provider)
+    placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
     few = queries()
     for status in [S.UNKNOWN, S.HELD, S.PENDING, S.SENDING] * 5:
-        make_order(alice, service, status, provider=provider)
+        placed_order(alice_with_100, service, status, provider=provider)
 
     assert queries() == few
 
 
-def test_only_the_admin_index_counts(counts_on_index, client, sam_client, alice, service):
+def test_only_the_admin_index_counts(counts_on_index, client, sam_client, alice_with_100, service):
     page = sam_client.get(ORDERS).content.decode()
     assert 'id="order-alerts"' not in page
     assert "order_alerts" not in sam_client.get(ORDERS).context
@@ -472,13 +470,15 @@ def test_only_the_admin_index_counts(counts_on_index, client, sam_client, alice,
 
 
 def test_audit_refill_and_cancel_lists_are_read_only_and_filter_by_status(
-    sam_client, alice, service, provider
+    sam_client, alice_with_100, service, provider
 ):
-    order = make_order(alice, service, S.IN_PROGRESS, provider=provider, upstream_id="1")
+    order = placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider, upstream_id="1")
     sam_client.post(f"{ORDERS}{order.pk}/staff/cancel_with_refund/", {"reason": REASON})
-    done = make_order(alice, service, S.COMPLETED, provider=provider, upstream_id="2")
-    refill = Refill.objects.create(order=done, user=alice, status="rejected", error="no drop")
-    cancel = CancelRequest.objects.create(order=done, user=alice, status="failed")
+    done = placed_order(alice_with_100, service, S.COMPLETED, provider=provider, upstream_id="2")
+    refill = Refill.objects.create(
+        order=done, user=alice_with_100, status="rejected", error="no drop"
+    )
+    cancel = CancelRequest.objects.create(order=done, user=alice_with_100, status="failed")
     action = OrderAction.objects.get()
 
     for url, row, status in [

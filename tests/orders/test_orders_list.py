@@ -8,59 +8,34 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from orders.models import Order, OrderStatus
+from harness.customers import assert_ledger_balanced
+from orders.models import OrderStatus
 from orders.placing import place_order
-from tests.orders.test_order_pages import assert_ledger_balanced, customer, service_of
+
+from .helpers import order_row, row_ids, service_of
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/orders"
 
 
-@pytest.fixture
-def alice(client):
-    user = customer("alice")
-    client.force_login(user)
-    return user
+def test_a_customer_sees_only_their_own_orders_newest_first(
+    alice_client, alice_with_100, bob_with_100, followers
+):
+    mine = [order_row(alice_with_100, followers) for _ in range(3)]
+    theirs = order_row(bob_with_100, followers, link="https://instagram.com/bob")
 
-
-@pytest.fixture
-def bob():
-    return customer("bob")
-
-
-@pytest.fixture
-def followers():
-    return service_of("Default", rate="1.2345", min=10, max=10_000, dripfeed=True)
-
-
-def make_order(user, service, **fields) -> Order:
-    """An order row as the worker and poller leave it (no money moves here)."""
-    values = {"link": "https://instagram.com/x", "quantity": 100, "rate": service.rate}
-    values |= fields
-    values.setdefault("charge", values["rate"] * values["quantity"] / 1000)
-    return Order.objects.create(user=user, service=service, **values)
-
-
-def row_ids(html: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<tr class="order" data-id="(\d+)">', html)]
-
-
-def test_a_customer_sees_only_their_own_orders_newest_first(client, alice, bob, followers):
-    mine = [make_order(alice, followers) for _ in range(3)]
-    theirs = make_order(bob, followers, link="https://instagram.com/bob")
-
-    html = client.get(LIST).content.decode()
+    html = alice_client.get(LIST).content.decode()
 
     assert row_ids(html) == [o.pk for o in reversed(mine)]
     assert "instagram.com/bob" not in html
-    assert row_ids(client.get(LIST, {"q": str(theirs.pk)}).content.decode()) == []
-    assert row_ids(client.get(LIST, {"q": "bob"}).content.decode()) == []
+    assert row_ids(alice_client.get(LIST, {"q": str(theirs.pk)}).content.decode()) == []
+    assert row_ids(alice_client.get(LIST, {"q": "bob"}).content.decode()) == []
 
 
-def test_placed_orders_appear_with_their_charge(client, alice, followers):
+def test_placed_orders_appear_with_their_charge(alice_client, alice_with_100, followers):
     place_order(
-        user=alice,
+        user=alice_with_100,
         service_id=followers.pk,
         fields={
             "link": "https://instagram.com/a",
@@ -69,15 +44,17 @@ def test_placed_orders_appear_with_their_charge(client, alice, followers):
             "interval": "10",
         },
     )
-    html = client.get(LIST).content.decode()
+    html = alice_client.get(LIST).content.decode()
     assert "1,000 × 5" in html
     assert '<td class="num charge">6.1725<span class="currency"> USD</span></td>' in html
     assert '<span class="badge pending">Pending</span>' in html
     assert_ledger_balanced()
 
 
-def test_status_tabs_filter_by_the_customers_status_groups(client, alice, followers):
-    by_status = {status: make_order(alice, followers, status=status) for status in OrderStatus}
+def test_status_tabs_filter_by_the_customers_status_groups(alice_client, alice_with_100, followers):
+    by_status = {
+        status: order_row(alice_with_100, followers, status=status) for status in OrderStatus
+    }
     expected = {
         "pending": {OrderStatus.PENDING, OrderStatus.SENDING, OrderStatus.HELD},
         "in_progress": {OrderStatus.IN_PROGRESS, OrderStatus.UNKNOWN},
@@ -89,18 +66,25 @@ def test_status_tabs_filter_by_the_customers_status_groups(client, alice, follow
         "nonsense": set(OrderStatus),
     }
     for tab, statuses in expected.items():
-        html = client.get(LIST, {"status": tab}).content.decode()
+        html = alice_client.get(LIST, {"status": tab}).content.decode()
         assert set(row_ids(html)) == {by_status[s].pk for s in statuses}, tab
 
 
-def test_rows_show_the_customer_status_badge_and_failure_text(client, alice, followers):
-    make_order(alice, followers, status=OrderStatus.UNKNOWN)
-    make_order(alice, followers, status=OrderStatus.HELD)
-    make_order(alice, followers, status=OrderStatus.FAILED, error="The link is private.")
-    make_order(
-        alice, followers, status=OrderStatus.PARTIAL, start_count=3572, remains=157, quantity=1000
+def test_rows_show_the_customer_status_badge_and_failure_text(
+    alice_client, alice_with_100, followers
+):
+    order_row(alice_with_100, followers, status=OrderStatus.UNKNOWN)
+    order_row(alice_with_100, followers, status=OrderStatus.HELD)
+    order_row(alice_with_100, followers, status=OrderStatus.FAILED, error="The link is private.")
+    order_row(
+        alice_with_100,
+        followers,
+        status=OrderStatus.PARTIAL,
+        start_count=3572,
+        remains=157,
+        quantity=1000,
     )
-    html = client.get(LIST).content.decode()
+    html = alice_client.get(LIST).content.decode()
     assert '<span class="badge in_progress">Processing</span>' in html  # never "Needs review"
     assert '<span class="badge pending">Pending</span>' in html  # never "On hold"
     assert "Needs review" not in html and "On hold" not in html
@@ -112,24 +96,26 @@ def test_rows_show_the_customer_status_badge_and_failure_text(client, alice, fol
     assert '<td class="num remains">157</td>' in html
 
 
-def test_search_by_id_is_exact_and_by_link_contains(client, alice, followers):
-    first = make_order(alice, followers, link="https://instagram.com/cats")
-    second = make_order(alice, followers, link="https://tiktok.com/@dogs")
-    many = [make_order(alice, followers) for _ in range(12)]
+def test_search_by_id_is_exact_and_by_link_contains(alice_client, alice_with_100, followers):
+    first = order_row(alice_with_100, followers, link="https://instagram.com/cats")
+    second = order_row(alice_with_100, followers, link="https://tiktok.com/@dogs")
+    many = [order_row(alice_with_100, followers) for _ in range(12)]
 
-    assert row_ids(client.get(LIST, {"q": str(first.pk)}).content.decode()) == [first.pk]
-    assert row_ids(client.get(LIST, {"q": f"#{second.pk}"}).content.decode()) == [second.pk]
-    assert row_ids(client.get(LIST, {"q": "DOGS"}).content.decode()) == [second.pk]
-    assert row_ids(client.get(LIST, {"q": "instagram.com/"}).content.decode()) == [
+    assert row_ids(alice_client.get(LIST, {"q": str(first.pk)}).content.decode()) == [first.pk]
+    assert row_ids(alice_client.get(LIST, {"q": f"#{second.pk}"}).content.decode()) == [second.pk]
+    assert row_ids(alice_client.get(LIST, {"q": "DOGS"}).content.decode()) == [second.pk]
+    assert row_ids(alice_client.get(LIST, {"q": "instagram.com/"}).content.decode()) == [
         o.pk for o in reversed([first, *many])
     ]
-    assert row_ids(client.get(LIST, {"q": "999999999"}).content.decode()) == []
+    assert row_ids(alice_client.get(LIST, {"q": "999999999"}).content.decode()) == []
 
 
-def test_search_and_status_combine(client, alice, followers):
-    done = make_order(alice, followers, link="https://x.com/a", status=OrderStatus.COMPLETED)
-    make_order(alice, followers, link="https://x.com/a", status=OrderStatus.PENDING)
-    html = client.get(LIST, {"q": "x.com", "status": "completed"}).content.decode()
+def test_search_and_status_combine(alice_client, alice_with_100, followers):
+    done = order_row(
+        alice_with_100, followers, link="https://x.com/a", status=OrderStatus.COMPLETED
+    )
+    order_row(alice_with_100, followers, link="https://x.com/a", status=OrderStatus.PENDING)
+    html = alice_client.get(LIST, {"q": "x.com", "status": "completed"}).content.decode()
     assert row_ids(html) == [done.pk]
     # The tabs keep the search, the search keeps the tab.
     assert 'href="/orders?q=x.com&amp;status=pending"' in html
@@ -139,34 +125,35 @@ def test_search_and_status_combine(client, alice, followers):
 @pytest.mark.parametrize(
     "query", ["\x00", "' OR 1=1 --", "%", "_", "١٠٠", "9" * 40, "x" * 5000, "<b>"]
 )
-def test_a_hostile_search_is_harmless(client, alice, followers, query):
-    make_order(alice, followers)
-    response = client.get(LIST, {"q": query, "page": query, "status": query})
+def test_a_hostile_search_is_harmless(alice_client, alice_with_100, followers, query):
+    order_row(alice_with_100, followers)
+    response = alice_client.get(LIST, {"q": query, "page": query, "status": query})
     assert response.status_code == 200
     assert "<b>" not in response.content.decode().split("<main")[1]
 
 
-def test_fifty_orders_a_page(client, alice, followers):
-    orders = [make_order(alice, followers) for _ in range(60)]
+def test_fifty_orders_a_page(alice_client, alice_with_100, followers):
+    orders = [order_row(alice_with_100, followers) for _ in range(60)]
     newest_first = [o.pk for o in reversed(orders)]
 
-    first = client.get(LIST).content.decode()
-    second = client.get(LIST, {"page": "2"}).content.decode()
+    first = alice_client.get(LIST).content.decode()
+    second = alice_client.get(LIST, {"page": "2"}).content.decode()
 
     assert row_ids(first) == newest_first[:50]
     assert row_ids(second) == newest_first[50:]
     assert "Page 1 of 2" in first and 'rel="next"' in first
-    assert row_ids(client.get(LIST, {"page": "99"}).content.decode()) == newest_first[50:]
+    assert row_ids(alice_client.get(LIST, {"page": "99"}).content.decode()) == newest_first[50:]
 
 
-def test_the_query_count_is_the_same_for_1_or_60_orders(client, alice, followers):
-    make_order(alice, followers)
+@pytest.mark.slow  # many rows
+def test_the_query_count_is_the_same_for_1_or_60_orders(alice_client, alice_with_100, followers):
+    order_row(alice_with_100, followers)
     with CaptureQueriesContext(connection) as one:
-        client.get(LIST)
+        alice_client.get(LIST)
     for i in range(59):
-        make_order(alice, service_of(), link=f"https://instagram.com/{i}")
+        order_row(alice_with_100, service_of(), link=f"https://instagram.com/{i}")
     with CaptureQueriesContext(connection) as sixty:
-        html = client.get(LIST).content.decode()
+        html = alice_client.get(LIST).content.decode()
     assert len(row_ids(html)) == 50
     assert len(one) == len(sixty)
 
@@ -181,10 +168,10 @@ def test_the_query_count_is_the_same_for_1_or_60_orders(client, alice, followers
         "//evil.example",
     ],
 )
-def test_only_http_links_are_clickable(client, alice, followers, link):
-    make_order(alice, followers, link=link)
-    make_order(alice, followers, link="https://instagram.com/p/1")
-    html = client.get(LIST).content.decode()
+def test_only_http_links_are_clickable(alice_client, alice_with_100, followers, link):
+    order_row(alice_with_100, followers, link=link)
+    order_row(alice_with_100, followers, link="https://instagram.com/p/1")
+    html = alice_client.get(LIST).content.decode()
     hrefs = re.findall(r'<td class="link"><a href="([^"]*)"([^>]*)>', html)
     assert hrefs == [
         (
@@ -195,25 +182,27 @@ def test_only_http_links_are_clickable(client, alice, followers, link):
     assert "javascript:" not in "".join(re.findall(r'href="([^"]*)"', html)).lower()
 
 
-def test_a_long_link_is_truncated_with_the_full_link_in_the_title(client, alice, followers):
+def test_a_long_link_is_truncated_with_the_full_link_in_the_title(
+    alice_client, alice_with_100, followers
+):
     long_link = "https://instagram.com/" + "a" * 200
-    make_order(alice, followers, link=long_link)
-    html = client.get(LIST).content.decode()
+    order_row(alice_with_100, followers, link=long_link)
+    html = alice_client.get(LIST).content.decode()
     assert f'title="{long_link}"' in html
     assert re.search(r">https://instagram\.com/a+…</a>", html)
 
 
-def test_link_text_is_escaped(client, alice, followers):
-    make_order(alice, followers, link='https://x.com/"><script>alert(1)</script>')
-    html = client.get(LIST).content.decode()
+def test_link_text_is_escaped(alice_client, alice_with_100, followers):
+    order_row(alice_with_100, followers, link='https://x.com/"><script>alert(1)</script>')
+    html = alice_client.get(LIST).content.decode()
     assert "<script>alert(1)" not in html
 
 
-def test_no_orders_yet_points_to_the_order_page(client, alice):
-    html = client.get(LIST).content.decode()
+def test_no_orders_yet_points_to_the_order_page(alice_client, alice_with_100):
+    html = alice_client.get(LIST).content.decode()
     assert "No orders yet" in html and 'href="/order/new"' in html
 
 
-def test_charges_keep_all_their_digits(client, alice, followers):
-    make_order(alice, followers, charge=Decimal("0.0012345"))
-    assert '<td class="num charge">0.0012345<' in client.get(LIST).content.decode()
+def test_charges_keep_all_their_digits(alice_client, alice_with_100, followers):
+    order_row(alice_with_100, followers, charge=Decimal("0.0012345"))
+    assert '<td class="num charge">0.0012345<' in alice_client.get(LIST).content.decode()

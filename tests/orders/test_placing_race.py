@@ -7,9 +7,9 @@ from django.db import transaction
 
 from accounts import ledger
 from accounts.models import LedgerEntry, LedgerKind, User
+from harness.catalog import make_provider, make_service, make_upstream
 from orders.models import Order
 from orders.placing import place_order
-from tests.catalog.factories import make_provider, make_service, make_upstream
 from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a process of its own, on SQLite
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = r"""
@@ -17,8 +21,9 @@ call_command("migrate", verbosity=0)
 from accounts import ledger
 from accounts.models import LedgerEntry, User
 from catalog.models import Service
-from orders.placing import place_order, place_mass_order, OrderError
-from tests.catalog.factories import make_provider, make_service, make_upstream
+from orders.placing import place_order, place_mass_order
+from orders.validation import OrderError
+from harness.catalog import make_provider, make_service, make_upstream
 
 user = User.objects.create_user("carol")
 with transaction.atomic():

@@ -13,10 +13,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts import ledger
-from accounts.models import LedgerEntry, LedgerKind, User
-from catalog.models import Provider, Service
-from catalog.sync import sync_provider
+from accounts.models import LedgerEntry, LedgerKind
+from catalog.models import Provider
 from catalog.upstream import UpstreamClient
 from orders import polling
 from orders.forwarding import forward
@@ -25,41 +23,11 @@ from orders.placing import place_order
 from orders.polling import poll_orders
 from tests.concurrency import run_together
 
+from .helpers import default_service
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LATER = timedelta(minutes=1)  # past RECHECK_AFTER: every active order is due again
-
-
-@pytest.fixture
-def provider(sandbox):
-    provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
-    sync_provider(provider)
-    return provider
-
-
-@pytest.fixture
-def alice():
-    user = User.objects.create_user("alice")
-    with transaction.atomic():
-        ledger.credit(
-            user_id=user.pk, amount=Decimal(100_000), kind=LedgerKind.ADJUSTMENT, memo="t"
-        )
-    return user
-
-
-def default_service(**filters) -> Service:
-    return (
-        Service.objects.filter(
-            type="Default",
-            available=True,
-            min__lte=100,
-            max__gte=2000,
-            step__isnull=True,
-            **filters,
-        )
-        .order_by("id")
-        .first()
-    )
 
 
 def sent(user, service, count=1, **fields) -> list[Order]:
@@ -101,8 +69,8 @@ def refunded_total() -> Decimal:
 # --- final statuses -----------------------------------------------------------------------------
 
 
-def test_completed_settles_with_no_refund(provider, alice, sandbox):
-    [order] = sent(alice, default_service())
+def test_completed_settles_with_no_refund(sandbox_provider, dave_with_100k, sandbox):
+    [order] = sent(dave_with_100k, default_service())
     sandbox.set_outcome(int(order.upstream_order_id), "Completed")
     sandbox.advance(3 * 3600)
 
@@ -118,9 +86,9 @@ def test_completed_settles_with_no_refund(provider, alice, sandbox):
     assert (result.checked, result.calls, result.errors) == (1, 1, 0)
 
 
-def test_partial_refunds_the_undelivered_part_once(provider, alice, sandbox):
+def test_partial_refunds_the_undelivered_part_once(sandbox_provider, dave_with_100k, sandbox):
     service = default_service()
-    [order] = sent(alice, service)
+    [order] = sent(dave_with_100k, service)
     sandbox.set_outcome(int(order.upstream_order_id), "Partial")
     sandbox.advance(3 * 3600)
     answer = sandbox.order(int(order.upstream_order_id))["status_answer"]
@@ -137,13 +105,13 @@ def test_partial_refunds_the_undelivered_part_once(provider, alice, sandbox):
     assert order.refunded == expected
     assert order.remains == remains
     assert later.checked == 0  # no longer active: not polled again
-    alice.refresh_from_db()
-    assert alice.balance == Decimal(100_000) - order.charge + expected
+    dave_with_100k.refresh_from_db()
+    assert dave_with_100k.balance == Decimal(100_000) - order.charge + expected
 
 
-def test_drip_feed_partial_refund_counts_the_whole_feed(provider, alice, sandbox):
+def test_drip_feed_partial_refund_counts_the_whole_feed(sandbox_provider, dave_with_100k, sandbox):
     service = default_service(dripfeed=True)
-    natural, overridden = sent(alice, service, 2, quantity="100", runs="3", interval="10")
+    natural, overridden = sent(dave_with_100k, service, 2, quantity="100", runs="3", interval="10")
     sandbox.set_outcome(int(natural.upstream_order_id), "Partial")
     sandbox.advance(24 * 3600)
     answer = sandbox.order(int(natural.upstream_order_id))["status_answer"]
@@ -167,8 +135,10 @@ def test_drip_feed_partial_refund_counts_the_whole_feed(provider, alice, sandbox
     "word",
     ["Canceled", "Cancelled", "Refunded", "Fail", "Failed", "Error", "canceled", " cancelled "],
 )
-def test_canceled_and_its_spellings_refund_everything_once(provider, alice, sandbox, word):
-    [order] = sent(alice, default_service())
+def test_canceled_and_its_spellings_refund_everything_once(
+    sandbox_provider, dave_with_100k, sandbox, word
+):
+    [order] = sent(dave_with_100k, default_service())
     sandbox.override(int(order.upstream_order_id), status=word, remains="0")
 
     first = poll_orders()
@@ -181,8 +151,8 @@ def test_canceled_and_its_spellings_refund_everything_once(provider, alice, sand
     assert (first.settled, second.settled) == ({OrderStatus.CANCELED: 1}, {})
 
 
-def test_lower_case_and_odd_spacing_are_understood(provider, alice, sandbox):
-    done, error, running = sent(alice, default_service(), 3)
+def test_lower_case_and_odd_spacing_are_understood(sandbox_provider, dave_with_100k, sandbox):
+    done, error, running = sent(dave_with_100k, default_service(), 3)
     sandbox.override(int(done.upstream_order_id), status="  COMPLETED ")
     sandbox.override(int(error.upstream_order_id), status="error")
     sandbox.override(int(running.upstream_order_id), status="in   progress", remains="10")
@@ -201,8 +171,8 @@ def test_lower_case_and_odd_spacing_are_understood(provider, alice, sandbox):
 # --- progress ---------------------------------------------------------------------------------
 
 
-def test_progress_is_stored_for_orders_still_running(provider, alice, sandbox):
-    fixed, natural = sent(alice, default_service(), 2)
+def test_progress_is_stored_for_orders_still_running(sandbox_provider, dave_with_100k, sandbox):
+    fixed, natural = sent(dave_with_100k, default_service(), 2)
     sandbox.override(
         int(fixed.upstream_order_id), status="In progress", start_count=1234, remains="567"
     )
@@ -223,8 +193,10 @@ def test_progress_is_stored_for_orders_still_running(provider, alice, sandbox):
     assert (result.checked, result.settled) == (2, {})
 
 
-def test_a_garbled_number_keeps_the_last_good_one_and_shows_the_raw_text(provider, alice, sandbox):
-    [order] = sent(alice, default_service())
+def test_a_garbled_number_keeps_the_last_good_one_and_shows_the_raw_text(
+    sandbox_provider, dave_with_100k, sandbox
+):
+    [order] = sent(dave_with_100k, default_service())
     upstream_id = int(order.upstream_order_id)
     sandbox.override(upstream_id, status="In progress", start_count="40", remains="700")
     poll_orders()
@@ -238,8 +210,10 @@ def test_a_garbled_number_keeps_the_last_good_one_and_shows_the_raw_text(provide
     assert order.status == OrderStatus.IN_PROGRESS and order.flag == ""
 
 
-def test_drip_feed_runs_and_child_orders_are_stored(provider, alice, sandbox):
-    [order] = sent(alice, default_service(dripfeed=True), quantity="100", runs="3", interval="10")
+def test_drip_feed_runs_and_child_orders_are_stored(sandbox_provider, dave_with_100k, sandbox):
+    [order] = sent(
+        dave_with_100k, default_service(dripfeed=True), quantity="100", runs="3", interval="10"
+    )
     # The sandbox cancels one feed in twenty early, at random: this one runs its course.
     sandbox.set_outcome(int(order.upstream_order_id), "Completed")
     sandbox.advance(15 * 60)  # two of the three runs have started
@@ -257,8 +231,8 @@ def test_drip_feed_runs_and_child_orders_are_stored(provider, alice, sandbox):
 # --- anomalies --------------------------------------------------------------------------------
 
 
-def test_anomalies_are_flagged_and_move_no_money(provider, alice, sandbox):
-    error, unknown, garbled, low, high = sent(alice, default_service(), 5)
+def test_anomalies_are_flagged_and_move_no_money(sandbox_provider, dave_with_100k, sandbox):
+    error, unknown, garbled, low, high = sent(dave_with_100k, default_service(), 5)
     sandbox.override(int(error.upstream_order_id), error="Incorrect order ID")
     sandbox.override(int(unknown.upstream_order_id), status="Teleported")
     sandbox.override(int(garbled.upstream_order_id), status="Partial", remains="lots")
@@ -283,8 +257,10 @@ def test_anomalies_are_flagged_and_move_no_money(provider, alice, sandbox):
     assert (result.flagged, result.settled) == (5, {OrderStatus.PARTIAL: 2})
 
 
-def test_an_id_missing_from_the_answer_is_flagged(provider, alice, sandbox, monkeypatch):
-    kept, dropped = sent(alice, default_service(), 2)
+def test_an_id_missing_from_the_answer_is_flagged(
+    sandbox_provider, dave_with_100k, sandbox, monkeypatch
+):
+    kept, dropped = sent(dave_with_100k, default_service(), 2)
     real = UpstreamClient.statuses
 
     def statuses_without_one(client, ids):
@@ -302,8 +278,10 @@ def test_an_id_missing_from_the_answer_is_flagged(provider, alice, sandbox, monk
     assert kept.flag == "" and kept.upstream_status == "Pending"
 
 
-def test_an_id_that_cannot_be_sent_is_flagged_without_a_call(provider, alice, sandbox):
-    [order] = sent(alice, default_service())
+def test_an_id_that_cannot_be_sent_is_flagged_without_a_call(
+    sandbox_provider, dave_with_100k, sandbox
+):
+    [order] = sent(dave_with_100k, default_service())
     Order.objects.filter(pk=order.pk).update(upstream_order_id="17,18")
 
     result = poll_orders()
@@ -313,8 +291,8 @@ def test_an_id_that_cannot_be_sent_is_flagged_without_a_call(provider, alice, sa
     assert result.calls == 0
 
 
-def test_an_upstream_fault_changes_nothing(provider, alice, sandbox):
-    orders = sent(alice, default_service(), 5)
+def test_an_upstream_fault_changes_nothing(sandbox_provider, dave_with_100k, sandbox):
+    orders = sent(dave_with_100k, default_service(), 5)
     for order in orders:
         sandbox.override(int(order.upstream_order_id), status="Canceled")
     sandbox.set_faults(html_rate=1, actions=["status"])
@@ -336,12 +314,12 @@ def test_an_upstream_fault_changes_nothing(provider, alice, sandbox):
 
 
 def test_a_mixed_backlog_of_250_orders_settles_exactly_and_flags_anomalies(
-    provider, alice, sandbox
+    sandbox_provider, dave_with_100k, sandbox
 ):
     """Ten kinds of answer, 25 orders each, quantities all different; polled twice more."""
     service = default_service()
     orders = [
-        sent(alice, service, quantity=str(1000 + i))[0] for i in range(250)
+        sent(dave_with_100k, service, quantity=str(1000 + i))[0] for i in range(250)
     ]  # charges differ, so a refund on the wrong order would show in the sums
     expected: dict[int, Decimal] = {}
     for i, order in enumerate(orders):
@@ -405,9 +383,9 @@ def test_a_mixed_backlog_of_250_orders_settles_exactly_and_flags_anomalies(
     assert dict(Order.objects.values_list("pk", "refunded")) == expected
 
 
-def test_two_pollers_at_once_refund_each_order_once(provider, alice, sandbox):
+def test_two_pollers_at_once_refund_each_order_once(sandbox_provider, dave_with_100k, sandbox):
     service = default_service()
-    orders = sent(alice, service, 120)
+    orders = sent(dave_with_100k, service, 120)
     expected = Decimal(0)
     for i, order in enumerate(orders):
         if i % 3 == 0:
@@ -437,8 +415,8 @@ def test_two_pollers_at_once_refund_each_order_once(provider, alice, sandbox):
         assert (order.upstream_status, order.remains) == ("In progress", 5)
 
 
-def test_least_recently_checked_first_with_a_limit(provider, alice, sandbox):
-    orders = sent(alice, default_service(), 6)
+def test_least_recently_checked_first_with_a_limit(sandbox_provider, dave_with_100k, sandbox):
+    orders = sent(dave_with_100k, default_service(), 6)
     now = timezone.now()
     checked = [None, None, now - timedelta(minutes=10), now - timedelta(minutes=5),
                now - timedelta(hours=1), now - timedelta(seconds=10)]  # fmt: skip
@@ -459,34 +437,36 @@ def test_least_recently_checked_first_with_a_limit(provider, alice, sandbox):
     assert [i for i, order in enumerate(orders) if after[order.pk] == then] == [0, 1, 3, 5]
 
 
-def test_orders_checked_moments_ago_are_not_due(provider, alice, sandbox):
-    sent(alice, default_service(), 2)
+def test_orders_checked_moments_ago_are_not_due(sandbox_provider, dave_with_100k, sandbox):
+    sent(dave_with_100k, default_service(), 2)
     now = timezone.now()
     assert poll_orders(now=now).checked == 2
     assert poll_orders(now=now + timedelta(seconds=5)).calls == 0
 
 
-def test_other_providers_and_inactive_orders_are_left_alone(provider, alice, sandbox):
-    active, pending = sent(alice, default_service(), 2)
+def test_other_providers_and_inactive_orders_are_left_alone(
+    sandbox_provider, dave_with_100k, sandbox
+):
+    active, pending = sent(dave_with_100k, default_service(), 2)
     Order.objects.filter(pk=pending.pk).update(status=OrderStatus.UNKNOWN)
     other = Provider.objects.create(name="Other", api_url="http://127.0.0.1:9/api/v2", api_key="k")
 
     assert poll_orders(provider_id=other.pk).calls == 0
-    assert poll_orders(provider_id=provider.pk).checked == 1
+    assert poll_orders(provider_id=sandbox_provider.pk).checked == 1
     pending.refresh_from_db()
     assert pending.last_checked_at is None
 
 
-def test_it_refuses_to_run_inside_a_transaction(provider):
+def test_it_refuses_to_run_inside_a_transaction(sandbox_provider):
     with transaction.atomic(), pytest.raises(transaction.TransactionManagementError):
         poll_orders()
 
 
-def test_the_task_polls_and_beat_runs_it_every_minute(provider, alice, sandbox):
+def test_the_task_polls_and_beat_runs_it_every_minute(sandbox_provider, dave_with_100k, sandbox):
     from orders.tasks import poll_orders as task
     from panel.celery import app
 
-    [order] = sent(alice, default_service())
+    [order] = sent(dave_with_100k, default_service())
     task.apply()
     order.refresh_from_db()
     assert order.last_checked_at is not None

@@ -4,23 +4,19 @@ whole flow against the sandbox over real HTTP."""
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts import ledger
-from accounts.models import LedgerKind, User
-from catalog.models import Provider, Service
-from catalog.sync import sync_provider
+from catalog.models import Service
 from orders.forwarding import forward
 from orders.models import Order, OrderStatus, Refill, RequestStatus
 from orders.placing import place_order
-from orders.requests import forward_refill, poll_refills
-from tests.orders.test_order_pages import customer, service_of
-from tests.orders.test_orders_list import make_order, row_ids
+from orders.refills import forward_refill, poll_refills
+
+from .helpers import messages_of, order_row, row_ids, service_of
 
 LIST = "/orders"
 REFILLS = "/refills"
@@ -28,10 +24,6 @@ REFILLS = "/refills"
 
 def refill_url(order) -> str:
     return f"/orders/{order.pk}/refill"
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]] if response.context else []
 
 
 def refill_forms(html: str) -> list[int]:
@@ -43,18 +35,6 @@ def refill_rows(html: str) -> list[int]:
 
 
 @pytest.fixture
-def alice(client):
-    user = customer("alice")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def bob():
-    return customer("bob")
-
-
-@pytest.fixture
 def refillable():
     return service_of(refill=True, cancel=False)
 
@@ -63,24 +43,28 @@ def completed(user, service, **fields) -> Order:
     """A completed order as the poller leaves it, accepted upstream."""
     fields.setdefault("upstream_order_id", str(Order.objects.count() + 1000))
     fields.setdefault("status", OrderStatus.COMPLETED)
-    return make_order(user, service, **fields)
+    return order_row(user, service, **fields)
 
 
 # --- the button -------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_the_refill_button_shows_only_on_eligible_orders(client, alice, refillable, settings):
-    eligible = completed(alice, refillable)
-    no_refill = completed(alice, service_of(refill=False))
-    running = make_order(alice, refillable, status=OrderStatus.IN_PROGRESS, upstream_order_id="7")
-    partial = completed(alice, refillable, status=OrderStatus.PARTIAL)
-    too_old = completed(alice, refillable)
+def test_the_refill_button_shows_only_on_eligible_orders(
+    alice_client, alice_with_100, refillable, settings
+):
+    eligible = completed(alice_with_100, refillable)
+    no_refill = completed(alice_with_100, service_of(refill=False))
+    running = order_row(
+        alice_with_100, refillable, status=OrderStatus.IN_PROGRESS, upstream_order_id="7"
+    )
+    partial = completed(alice_with_100, refillable, status=OrderStatus.PARTIAL)
+    too_old = completed(alice_with_100, refillable)
     Order.objects.filter(pk=too_old.pk).update(
         created_at=timezone.now() - timedelta(days=settings.REFILL_WINDOW_DAYS, minutes=1)
     )
 
-    html = client.get(LIST).content.decode()
+    html = alice_client.get(LIST).content.decode()
 
     assert set(row_ids(html)) == {eligible.pk, no_refill.pk, running.pk, partial.pk, too_old.pk}
     assert refill_forms(html) == [eligible.pk]
@@ -90,13 +74,15 @@ def test_the_refill_button_shows_only_on_eligible_orders(client, alice, refillab
 
 
 @pytest.mark.django_db
-def test_an_open_refill_replaces_the_button_with_its_status(client, alice, refillable):
-    pending, accepted, done = (completed(alice, refillable) for _ in range(3))
-    Refill.objects.create(order=pending, user=alice)
-    Refill.objects.create(order=accepted, user=alice, status=RequestStatus.ACCEPTED)
-    Refill.objects.create(order=done, user=alice, status=RequestStatus.COMPLETED)
+def test_an_open_refill_replaces_the_button_with_its_status(
+    alice_client, alice_with_100, refillable
+):
+    pending, accepted, done = (completed(alice_with_100, refillable) for _ in range(3))
+    Refill.objects.create(order=pending, user=alice_with_100)
+    Refill.objects.create(order=accepted, user=alice_with_100, status=RequestStatus.ACCEPTED)
+    Refill.objects.create(order=done, user=alice_with_100, status=RequestStatus.COMPLETED)
 
-    html = client.get(LIST).content.decode()
+    html = alice_client.get(LIST).content.decode()
 
     assert refill_forms(html) == [done.pk]  # a finished refill does not block the next one
     assert html.count('<a class="request-note" href="/refills">Refill requested · Pending</a>') == 1
@@ -107,18 +93,26 @@ def test_an_open_refill_replaces_the_button_with_its_status(client, alice, refil
 
 
 @pytest.mark.django_db
-def test_a_refill_request_creates_one_refill_and_a_second_is_refused(client, alice, refillable):
-    order = completed(alice, refillable)
+def test_a_refill_request_creates_one_refill_and_a_second_is_refused(
+    alice_client, alice_with_100, refillable
+):
+    order = completed(alice_with_100, refillable)
 
-    response = client.post(refill_url(order), {"next": "/orders?status=completed"}, follow=True)
+    response = alice_client.post(
+        refill_url(order), {"next": "/orders?status=completed"}, follow=True
+    )
 
     refill = Refill.objects.get()
-    assert (refill.order, refill.user, refill.status) == (order, alice, RequestStatus.PENDING)
+    assert (refill.order, refill.user, refill.status) == (
+        order,
+        alice_with_100,
+        RequestStatus.PENDING,
+    )
     assert response.redirect_chain == [("/orders?status=completed", 302)]
     assert messages_of(response) == [f"Refill #{refill.pk} requested for order #{order.pk}."]
     assert "Refill requested · Pending" in response.content.decode()
 
-    again = client.post(refill_url(order), follow=True)
+    again = alice_client.post(refill_url(order), follow=True)
 
     assert again.status_code == 200
     assert Refill.objects.count() == 1
@@ -130,16 +124,20 @@ def test_a_refill_request_creates_one_refill_and_a_second_is_refused(client, ali
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", ["outside the window", "not completed", "service without refill"])
-def test_an_ineligible_order_is_refused_with_a_message(client, alice, refillable, case):
+def test_an_ineligible_order_is_refused_with_a_message(
+    alice_client, alice_with_100, refillable, case
+):
     if case == "outside the window":
-        order = completed(alice, refillable)
+        order = completed(alice_with_100, refillable)
         Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(days=31))
     elif case == "not completed":
-        order = make_order(alice, refillable, status=OrderStatus.IN_PROGRESS, upstream_order_id="1")
+        order = order_row(
+            alice_with_100, refillable, status=OrderStatus.IN_PROGRESS, upstream_order_id="1"
+        )
     else:
-        order = completed(alice, service_of(refill=False))
+        order = completed(alice_with_100, service_of(refill=False))
 
-    response = client.post(refill_url(order), follow=True)
+    response = alice_client.post(refill_url(order), follow=True)
 
     assert response.status_code == 200
     assert response.redirect_chain == [(LIST, 302)]
@@ -159,19 +157,19 @@ def test_an_ineligible_order_is_refused_with_a_message(client, alice, refillable
     ],
 )
 def test_it_goes_back_to_the_list_it_came_from_and_nowhere_else(
-    client, alice, refillable, next_, target
+    alice_client, alice_with_100, refillable, next_, target
 ):
-    order = completed(alice, refillable)
-    response = client.post(refill_url(order), {"next": next_})
+    order = completed(alice_with_100, refillable)
+    response = alice_client.post(refill_url(order), {"next": next_})
     assert (response.status_code, response["Location"]) == (302, target)
 
 
 @pytest.mark.django_db
-def test_refill_is_post_only_and_needs_a_login(client, alice, refillable):
-    order = completed(alice, refillable)
-    assert client.get(refill_url(order)).status_code == 405
-    client.logout()
-    response = client.post(refill_url(order))
+def test_refill_is_post_only_and_needs_a_login(alice_client, alice_with_100, refillable):
+    order = completed(alice_with_100, refillable)
+    assert alice_client.get(refill_url(order)).status_code == 405
+    alice_client.logout()
+    response = alice_client.post(refill_url(order))
     assert response.status_code == 302 and response["Location"].startswith("/login")
     assert not Refill.objects.exists()
 
@@ -180,22 +178,26 @@ def test_refill_is_post_only_and_needs_a_login(client, alice, refillable):
 
 
 @pytest.mark.django_db
-def test_another_customers_order_is_not_found(client, alice, bob, refillable):
-    theirs = completed(bob, refillable)
+def test_another_customers_order_is_not_found(
+    alice_client, alice_with_100, bob_with_100, refillable
+):
+    theirs = completed(bob_with_100, refillable)
     for url in (refill_url(theirs), f"/orders/{theirs.pk}/cancel"):
-        assert client.post(url).status_code == 404, url
-    assert client.post("/orders/999999999/refill").status_code == 404
-    assert client.post(f"/orders/{'9' * 30}/refill").status_code == 404
+        assert alice_client.post(url).status_code == 404, url
+    assert alice_client.post("/orders/999999999/refill").status_code == 404
+    assert alice_client.post(f"/orders/{'9' * 30}/refill").status_code == 404
     assert not Refill.objects.exists()
 
 
 @pytest.mark.django_db
-def test_the_refills_page_never_lists_another_customers_refills(client, alice, bob, refillable):
-    mine = Refill.objects.create(order=completed(alice, refillable), user=alice)
-    theirs_order = completed(bob, refillable, link="https://instagram.com/bobs-secret")
-    Refill.objects.create(order=theirs_order, user=bob)
+def test_the_refills_page_never_lists_another_customers_refills(
+    alice_client, alice_with_100, bob_with_100, refillable
+):
+    mine = Refill.objects.create(order=completed(alice_with_100, refillable), user=alice_with_100)
+    theirs_order = completed(bob_with_100, refillable, link="https://instagram.com/bobs-secret")
+    Refill.objects.create(order=theirs_order, user=bob_with_100)
 
-    html = client.get(REFILLS).content.decode()
+    html = alice_client.get(REFILLS).content.decode()
 
     assert refill_rows(html) == [mine.pk]
     assert "bobs-secret" not in html
@@ -206,8 +208,8 @@ def test_the_refills_page_never_lists_another_customers_refills(client, alice, b
 
 
 @pytest.mark.django_db
-def test_the_refills_page_shows_the_customer_status(client, alice, refillable):
-    order = completed(alice, refillable, link="https://instagram.com/cats")
+def test_the_refills_page_shows_the_customer_status(alice_client, alice_with_100, refillable):
+    order = completed(alice_with_100, refillable, link="https://instagram.com/cats")
     make = [
         {"status": RequestStatus.PENDING},
         {"status": RequestStatus.SENDING},
@@ -218,12 +220,14 @@ def test_the_refills_page_shows_the_customer_status(client, alice, refillable):
         {"status": RequestStatus.REJECTED, "error": "Order not eligible for refill"},
         {"status": RequestStatus.FAILED, "error": "The provider could not be reached."},
     ]
-    refills = [Refill.objects.create(order=order, user=alice, **fields) for fields in make[:1]]
+    refills = [
+        Refill.objects.create(order=order, user=alice_with_100, **fields) for fields in make[:1]
+    ]
     for fields in make[1:]:  # one open refill per order
-        other = completed(alice, refillable, link="https://instagram.com/cats")
-        refills.append(Refill.objects.create(order=other, user=alice, **fields))
+        other = completed(alice_with_100, refillable, link="https://instagram.com/cats")
+        refills.append(Refill.objects.create(order=other, user=alice_with_100, **fields))
 
-    html = client.get(REFILLS).content.decode()
+    html = alice_client.get(REFILLS).content.decode()
     rows = dict(zip(refill_rows(html), re.findall(r'<td class="status">(.*?)</td>', html)))
 
     assert list(rows) == [r.pk for r in reversed(refills)]
@@ -247,42 +251,49 @@ def test_the_refills_page_shows_the_customer_status(client, alice, refillable):
     assert refillable.name in html and "https://instagram.com/cats" in html
 
 
+@pytest.mark.slow  # many rows
 @pytest.mark.django_db
-def test_the_refills_page_is_paginated_with_a_constant_query_count(client, alice, refillable):
-    Refill.objects.create(order=completed(alice, refillable), user=alice)
+def test_the_refills_page_is_paginated_with_a_constant_query_count(
+    alice_client, alice_with_100, refillable
+):
+    Refill.objects.create(order=completed(alice_with_100, refillable), user=alice_with_100)
     with CaptureQueriesContext(connection) as one:
-        client.get(REFILLS)
+        alice_client.get(REFILLS)
     for i in range(59):
-        order = completed(alice, service_of(refill=True), link=f"https://x.com/{i}")
-        Refill.objects.create(order=order, user=alice)
+        order = completed(alice_with_100, service_of(refill=True), link=f"https://x.com/{i}")
+        Refill.objects.create(order=order, user=alice_with_100)
     with CaptureQueriesContext(connection) as sixty:
-        first = client.get(REFILLS).content.decode()
+        first = alice_client.get(REFILLS).content.decode()
     newest_first = list(Refill.objects.order_by("-id").values_list("id", flat=True))
 
     assert len(one) == len(sixty)
     assert refill_rows(first) == newest_first[:50]
     assert "Page 1 of 2" in first
-    assert refill_rows(client.get(REFILLS, {"page": "2"}).content.decode()) == newest_first[50:]
+    assert (
+        refill_rows(alice_client.get(REFILLS, {"page": "2"}).content.decode()) == newest_first[50:]
+    )
 
 
 @pytest.mark.django_db
 def test_the_orders_list_query_count_stays_constant_with_refills_and_cancels(
-    client, alice, refillable
+    alice_client, alice_with_100, refillable
 ):
     def add_rows(count: int) -> None:
         for i in range(count):
-            done = completed(alice, service_of(refill=True), link=f"https://x.com/{i}")
-            Refill.objects.create(order=done, user=alice)
-            completed(alice, refillable)
-            running = make_order(alice, service_of(cancel=True), status=OrderStatus.IN_PROGRESS)
-            running.cancel_requests.create(user=alice)
+            done = completed(alice_with_100, service_of(refill=True), link=f"https://x.com/{i}")
+            Refill.objects.create(order=done, user=alice_with_100)
+            completed(alice_with_100, refillable)
+            running = order_row(
+                alice_with_100, service_of(cancel=True), status=OrderStatus.IN_PROGRESS
+            )
+            running.cancel_requests.create(user=alice_with_100)
 
     add_rows(1)
     with CaptureQueriesContext(connection) as few:
-        client.get(LIST)
+        alice_client.get(LIST)
     add_rows(20)
     with CaptureQueriesContext(connection) as many:
-        html = client.get(LIST).content.decode()
+        html = alice_client.get(LIST).content.decode()
 
     assert len(row_ids(html)) == 50
     assert len(few) == len(many)
@@ -290,8 +301,8 @@ def test_the_orders_list_query_count_stays_constant_with_refills_and_cancels(
 
 
 @pytest.mark.django_db
-def test_the_nav_links_to_the_refills_page(client, alice):
-    html = client.get(REFILLS).content.decode()
+def test_the_nav_links_to_the_refills_page(alice_client, alice_with_100):
+    html = alice_client.get(REFILLS).content.decode()
     assert '<a href="/refills" aria-current="page">Refills</a>' in html
     assert "No refills yet" in html
 
@@ -299,24 +310,10 @@ def test_the_nav_links_to_the_refills_page(client, alice):
 # --- the whole flow, over HTTP with the sandbox -------------------------------------------------
 
 
-@pytest.fixture
-def provider(sandbox):
-    provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
-    sync_provider(provider)
-    return provider
-
-
-@pytest.fixture
-def carol(client):
-    user = User.objects.create_user("carol")
-    with transaction.atomic():
-        ledger.credit(user_id=user.pk, amount=Decimal(1000), kind=LedgerKind.ADJUSTMENT, memo="t")
-    client.force_login(user)
-    return user
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_refill_goes_to_the_sandbox_and_comes_back_finished(client, provider, carol, sandbox):
+def test_a_refill_goes_to_the_sandbox_and_comes_back_finished(
+    carol_client, sandbox_provider, carol_with_1000, sandbox
+):
     from orders.polling import poll_orders
 
     service = (
@@ -327,7 +324,9 @@ def test_a_refill_goes_to_the_sandbox_and_comes_back_finished(client, provider, 
         .first()
     )
     order = place_order(
-        user=carol, service_id=service.pk, fields={"link": "https://x.test/r", "quantity": "1000"}
+        user=carol_with_1000,
+        service_id=service.pk,
+        fields={"link": "https://x.test/r", "quantity": "1000"},
     )
     assert forward(order.pk) == OrderStatus.IN_PROGRESS
     order.refresh_from_db()
@@ -337,9 +336,11 @@ def test_a_refill_goes_to_the_sandbox_and_comes_back_finished(client, provider, 
     poll_orders()
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
-    assert refill_forms(client.get(LIST).content.decode()) == [order.pk]
+    assert refill_forms(carol_client.get(LIST).content.decode()) == [order.pk]
 
-    response = client.post(refill_url(order), {"next": "/orders?status=completed"}, follow=True)
+    response = carol_client.post(
+        refill_url(order), {"next": "/orders?status=completed"}, follow=True
+    )
 
     refill = Refill.objects.get()
     assert messages_of(response) == [f"Refill #{refill.pk} requested for order #{order.pk}."]
@@ -351,7 +352,7 @@ def test_a_refill_goes_to_the_sandbox_and_comes_back_finished(client, provider, 
         "Pending",
         "In progress",
     )
-    assert "Refill requested · In progress" in client.get(LIST).content.decode()
+    assert "Refill requested · In progress" in carol_client.get(LIST).content.decode()
 
     sandbox.advance(20 * 60)  # every sandbox refill is finished 16 minutes after the request
     assert poll_refills() == 1
@@ -359,10 +360,10 @@ def test_a_refill_goes_to_the_sandbox_and_comes_back_finished(client, provider, 
     refill.refresh_from_db()
     assert refill.status in (RequestStatus.COMPLETED, RequestStatus.REJECTED)
     label = "Completed" if refill.status == RequestStatus.COMPLETED else "Rejected"
-    html = client.get(REFILLS).content.decode()
+    html = carol_client.get(REFILLS).content.decode()
     assert refill_rows(html) == [refill.pk]
     assert (
         f'<span class="badge {"completed" if label == "Completed" else "failed"}">{label}' in html
     )
     # Finished: the order can be refilled again.
-    assert refill_forms(client.get(LIST).content.decode()) == [order.pk]
+    assert refill_forms(carol_client.get(LIST).content.decode()) == [order.pk]

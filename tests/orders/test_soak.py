@@ -23,11 +23,11 @@ from accounts import ledger
 from accounts.models import LedgerEntry, LedgerKind, User
 from catalog.models import Provider, Service
 from catalog.sync import sync_provider
+from harness import workers as w
+from harness.customers import unbalanced_users
 from orders.forwarding import sweep
 from orders.models import Order, OrderStatus
 from orders.placing import place_order
-from tests.conftest import unbalanced_users
-from tests.orders import workers as w
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -5,98 +5,23 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from accounts import ledger
-from accounts.models import LedgerEntry, LedgerKind, User
+from accounts.models import LedgerEntry, LedgerKind
+from harness.catalog import make_provider
+from harness.customers import balance, make_user
 from orders import staff
 from orders.models import Order, OrderAction, OrderStatus
-from orders.placing import place_order
-from orders.settlement import fail
 from orders.staff import StaffActionError
-from tests.catalog.factories import make_provider, make_service, make_upstream
+
+from .helpers import audit, failed_with_refund, placed_order, refunds
 
 S = OrderStatus
 REASON = "checked with the provider's support"
 
 
-# --- builders (the admin tests use them too) ----------------------------------------------------
-
-
-def make_customer(username: str, funds: str = "100") -> User:
-    user = User.objects.create_user(username, email=f"{username}@example.com")
-    with transaction.atomic():
-        ledger.credit(user_id=user.pk, amount=Decimal(funds), kind="adjustment", memo="t")
-    return user
-
-
-def make_staff(username: str = "sam") -> User:
-    return User.objects.create_user(
-        username, email=f"{username}@example.com", is_staff=True, is_superuser=True
-    )
-
-
-def make_order(user, service, status=S.PENDING, *, provider=None, upstream_id=None, **fields):
-    """A placed (charged) order, then moved by hand to `status`."""
-    link = fields.pop("link", f"https://x.test/{Order.objects.count() + 1}")
-    order = place_order(user=user, service_id=service.pk, fields={"link": link, "quantity": "1000"})
-    Order.objects.filter(pk=order.pk).update(
-        status=status, provider=provider, upstream_order_id=upstream_id, **fields
-    )
-    order.refresh_from_db()
-    return order
-
-
-def failed_with_refund(user, service, provider) -> Order:
-    order = make_order(user, service, S.SENDING, provider=provider)
-    assert fail(order, error="The provider refused this order: bad link", expected=[S.SENDING])
-    order.refresh_from_db()
-    return order
-
-
-def refunds(order) -> list[Decimal]:
-    return list(
-        LedgerEntry.objects.filter(order=order, kind=LedgerKind.REFUND).values_list(
-            "amount", flat=True
-        )
-    )
-
-
-def audit(order) -> list[tuple]:
-    return list(
-        OrderAction.objects.filter(order=order)
-        .order_by("id")
-        .values_list("staff__username", "action", "reason")
-    )
-
-
-def balance(user) -> Decimal:
-    user.refresh_from_db()
-    return user.balance
-
-
 # --- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def provider(db):
-    return make_provider()
-
-
-@pytest.fixture
-def service(provider):
-    return make_service(make_upstream(provider, rate="1.00"))
-
-
-@pytest.fixture
-def alice(db):
-    return make_customer("alice")
-
-
-@pytest.fixture
-def sam(db):
-    return make_staff("sam")
 
 
 @pytest.fixture
@@ -121,8 +46,10 @@ def every_function(order, sam, reason):
 # --- attach the upstream id ---------------------------------------------------------------------
 
 
-def test_attach_upstream_id_moves_unknown_to_in_progress_once(alice, sam, service, provider):
-    order = make_order(alice, service, S.UNKNOWN, provider=provider)
+def test_attach_upstream_id_moves_unknown_to_in_progress_once(
+    alice_with_100, sam, service, provider
+):
+    order = placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
 
     assert staff.attach_upstream_id(order=order, upstream_id=" 9001 ", by=sam, reason=REASON)
     assert not staff.attach_upstream_id(order=order, upstream_id="9001", by=sam, reason="again")
@@ -138,8 +65,10 @@ def test_attach_upstream_id_moves_unknown_to_in_progress_once(alice, sam, servic
 @pytest.mark.parametrize(
     "status", [S.PENDING, S.SENDING, S.HELD, S.IN_PROGRESS, S.COMPLETED, S.FAILED]
 )
-def test_attach_upstream_id_changes_nothing_outside_unknown(alice, sam, service, provider, status):
-    order = make_order(alice, service, status, provider=provider)
+def test_attach_upstream_id_changes_nothing_outside_unknown(
+    alice_with_100, sam, service, provider, status
+):
+    order = placed_order(alice_with_100, service, status, provider=provider)
 
     assert not staff.attach_upstream_id(order=order, upstream_id="1", by=sam, reason=REASON)
 
@@ -149,10 +78,12 @@ def test_attach_upstream_id_changes_nothing_outside_unknown(alice, sam, service,
 
 
 def test_attach_upstream_id_refuses_an_id_another_order_of_the_provider_has(
-    alice, sam, service, provider
+    alice_with_100, sam, service, provider
 ):
-    taken = make_order(alice, service, S.IN_PROGRESS, provider=provider, upstream_id="555")
-    order = make_order(alice, service, S.UNKNOWN, provider=provider)
+    taken = placed_order(
+        alice_with_100, service, S.IN_PROGRESS, provider=provider, upstream_id="555"
+    )
+    order = placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
 
     with pytest.raises(StaffActionError, match=f"already attached to order #{taken.pk}"):
         staff.attach_upstream_id(order=order, upstream_id="555", by=sam, reason=REASON)
@@ -161,15 +92,17 @@ def test_attach_upstream_id_refuses_an_id_another_order_of_the_provider_has(
     assert (order.status, order.upstream_order_id) == (S.UNKNOWN, None)
     assert audit(order) == []
     # The same id at another provider is another order.
-    elsewhere = make_order(alice, service, S.UNKNOWN, provider=make_provider())
+    elsewhere = placed_order(alice_with_100, service, S.UNKNOWN, provider=make_provider())
     assert staff.attach_upstream_id(order=elsewhere, upstream_id="555", by=sam, reason=REASON)
 
 
 def test_attach_upstream_id_refuses_a_duplicate_that_won_the_race_after_the_check(
-    alice, sam, service, provider, monkeypatch
+    alice_with_100, sam, service, provider, monkeypatch
 ):
-    taken = make_order(alice, service, S.IN_PROGRESS, provider=provider, upstream_id="556")
-    order = make_order(alice, service, S.UNKNOWN, provider=provider)
+    taken = placed_order(
+        alice_with_100, service, S.IN_PROGRESS, provider=provider, upstream_id="556"
+    )
+    order = placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
     monkeypatch.setattr(staff, "_upstream_id", lambda order, upstream_id: upstream_id)
 
     with pytest.raises(StaffActionError, match=f"already attached to order #{taken.pk}"):
@@ -184,8 +117,10 @@ def test_attach_upstream_id_refuses_a_duplicate_that_won_the_race_after_the_chec
     ("upstream_id", "message"),
     [("", "Enter"), ("   ", "Enter"), ("1" * 65, "longer than 64"), ("12 34", "spaces")],
 )
-def test_attach_upstream_id_validates_the_id(alice, sam, service, provider, upstream_id, message):
-    order = make_order(alice, service, S.UNKNOWN, provider=provider)
+def test_attach_upstream_id_validates_the_id(
+    alice_with_100, sam, service, provider, upstream_id, message
+):
+    order = placed_order(alice_with_100, service, S.UNKNOWN, provider=provider)
 
     with pytest.raises(StaffActionError, match=message):
         staff.attach_upstream_id(order=order, upstream_id=upstream_id, by=sam, reason=REASON)
@@ -194,8 +129,8 @@ def test_attach_upstream_id_validates_the_id(alice, sam, service, provider, upst
     assert audit(order) == []
 
 
-def test_attach_upstream_id_needs_an_order_that_went_to_a_provider(alice, sam, service):
-    order = make_order(alice, service, S.UNKNOWN, provider=None)
+def test_attach_upstream_id_needs_an_order_that_went_to_a_provider(alice_with_100, sam, service):
+    order = placed_order(alice_with_100, service, S.UNKNOWN, provider=None)
 
     with pytest.raises(StaffActionError, match="never sent to a provider"):
         staff.attach_upstream_id(order=order, upstream_id="1", by=sam, reason=REASON)
@@ -205,11 +140,11 @@ def test_attach_upstream_id_needs_an_order_that_went_to_a_provider(alice, sam, s
 
 
 def test_confirm_not_created_puts_unknown_back_to_pending_and_enqueues_after_commit(
-    alice, sam, service, provider, enqueued, django_capture_on_commit_callbacks
+    alice_with_100, sam, service, provider, enqueued, django_capture_on_commit_callbacks
 ):
     later = timezone.now() + timedelta(hours=1)
-    order = make_order(
-        alice, service, S.UNKNOWN, provider=provider, next_attempt_at=later, attempts=3
+    order = placed_order(
+        alice_with_100, service, S.UNKNOWN, provider=provider, next_attempt_at=later, attempts=3
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -227,9 +162,9 @@ def test_confirm_not_created_puts_unknown_back_to_pending_and_enqueues_after_com
 
 @pytest.mark.parametrize("status", [S.PENDING, S.SENDING, S.HELD, S.IN_PROGRESS, S.FAILED])
 def test_confirm_not_created_changes_nothing_outside_unknown(
-    alice, sam, service, provider, enqueued, status, django_capture_on_commit_callbacks
+    alice_with_100, sam, service, provider, enqueued, status, django_capture_on_commit_callbacks
 ):
-    order = make_order(alice, service, status, provider=provider)
+    order = placed_order(alice_with_100, service, status, provider=provider)
 
     with django_capture_on_commit_callbacks(execute=True):
         assert not staff.confirm_not_created_and_resend(order=order, by=sam, reason=REASON)
@@ -243,10 +178,10 @@ def test_confirm_not_created_changes_nothing_outside_unknown(
 
 
 def test_resend_puts_a_held_order_back_to_pending_and_enqueues_after_commit(
-    alice, sam, service, provider, enqueued, django_capture_on_commit_callbacks
+    alice_with_100, sam, service, provider, enqueued, django_capture_on_commit_callbacks
 ):
-    order = make_order(alice, service, S.HELD, provider=provider, tried_offers=[123])
-    paid = balance(alice)
+    order = placed_order(alice_with_100, service, S.HELD, provider=provider, tried_offers=[123])
+    paid = balance(alice_with_100)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert staff.resend(order=order, by=sam, reason=REASON)
@@ -258,14 +193,16 @@ def test_resend_puts_a_held_order_back_to_pending_and_enqueues_after_commit(
     assert enqueued == [order.pk]
     order.refresh_from_db()
     assert (order.status, order.tried_offers) == (S.PENDING, [])
-    assert balance(alice) == paid  # still paid by its one charge
+    assert balance(alice_with_100) == paid  # still paid by its one charge
     assert audit(order) == [("sam", "resend", REASON)]
 
 
 def test_resend_sends_a_failed_order_that_was_not_refunded(
-    alice, sam, service, provider, enqueued, django_capture_on_commit_callbacks
+    alice_with_100, sam, service, provider, enqueued, django_capture_on_commit_callbacks
 ):
-    order = make_order(alice, service, S.FAILED, provider=provider, error="provider refused")
+    order = placed_order(
+        alice_with_100, service, S.FAILED, provider=provider, error="provider refused"
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         assert staff.resend(order=order, by=sam, reason=REASON)
@@ -276,10 +213,10 @@ def test_resend_sends_a_failed_order_that_was_not_refunded(
 
 
 def test_resend_refuses_a_refunded_failed_order(
-    alice, sam, service, provider, enqueued, django_capture_on_commit_callbacks
+    alice_with_100, sam, service, provider, enqueued, django_capture_on_commit_callbacks
 ):
-    order = failed_with_refund(alice, service, provider)
-    refunded = balance(alice)
+    order = failed_with_refund(alice_with_100, service, provider)
+    refunded = balance(alice_with_100)
 
     with (
         django_capture_on_commit_callbacks(execute=True),
@@ -289,7 +226,7 @@ def test_resend_refuses_a_refunded_failed_order(
 
     order.refresh_from_db()
     assert order.status == S.FAILED
-    assert balance(alice) == refunded
+    assert balance(alice_with_100) == refunded
     assert LedgerEntry.objects.filter(order=order, kind=LedgerKind.CHARGE).count() == 1
     assert enqueued == []
     assert audit(order) == []
@@ -299,9 +236,9 @@ def test_resend_refuses_a_refunded_failed_order(
     "status", [S.PENDING, S.SENDING, S.UNKNOWN, S.IN_PROGRESS, S.COMPLETED, S.CANCELED]
 )
 def test_resend_changes_nothing_from_other_statuses(
-    alice, sam, service, provider, enqueued, status, django_capture_on_commit_callbacks
+    alice_with_100, sam, service, provider, enqueued, status, django_capture_on_commit_callbacks
 ):
-    order = make_order(alice, service, status, provider=provider)
+    order = placed_order(alice_with_100, service, status, provider=provider)
 
     with django_capture_on_commit_callbacks(execute=True):
         assert not staff.resend(order=order, by=sam, reason=REASON)
@@ -315,10 +252,10 @@ def test_resend_changes_nothing_from_other_statuses(
 
 
 @pytest.mark.parametrize("status", [S.PENDING, S.HELD, S.UNKNOWN, S.IN_PROGRESS])
-def test_cancel_refunds_the_whole_charge_once(alice, sam, service, provider, status):
-    before = balance(alice)
-    order = make_order(alice, service, status, provider=provider)
-    assert balance(alice) == before - order.charge
+def test_cancel_refunds_the_whole_charge_once(alice_with_100, sam, service, provider, status):
+    before = balance(alice_with_100)
+    order = placed_order(alice_with_100, service, status, provider=provider)
+    assert balance(alice_with_100) == before - order.charge
 
     assert staff.cancel_with_refund(order=order, by=sam, reason=REASON)
     assert not staff.cancel_with_refund(order=order, by=sam, reason="double click")
@@ -327,27 +264,27 @@ def test_cancel_refunds_the_whole_charge_once(alice, sam, service, provider, sta
     assert (order.status, order.refunded) == (S.CANCELED, order.charge)
     assert refunds(order) == [order.charge]
     assert LedgerEntry.objects.get(order=order, kind=LedgerKind.REFUND).created_by == sam
-    assert balance(alice) == before
+    assert balance(alice_with_100) == before
     assert audit(order) == [("sam", "cancel_with_refund", REASON)]
     details = OrderAction.objects.get(order=order).details
     assert details == {"from": status, "to": "canceled", "refund": str(order.charge)}
 
 
 @pytest.mark.parametrize("status", [S.SENDING, S.COMPLETED, S.PARTIAL, S.CANCELED, S.FAILED])
-def test_cancel_changes_nothing_from_other_statuses(alice, sam, service, provider, status):
-    order = make_order(alice, service, status, provider=provider)
-    paid = balance(alice)
+def test_cancel_changes_nothing_from_other_statuses(alice_with_100, sam, service, provider, status):
+    order = placed_order(alice_with_100, service, status, provider=provider)
+    paid = balance(alice_with_100)
 
     assert not staff.cancel_with_refund(order=order, by=sam, reason=REASON)
 
     assert Order.objects.get(pk=order.pk).status == status
-    assert (refunds(order), balance(alice), audit(order)) == ([], paid, [])
+    assert (refunds(order), balance(alice_with_100), audit(order)) == ([], paid, [])
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_staff_cancelling_at_once_refund_once(alice, sam, service, provider):
-    order = make_order(alice, service, S.IN_PROGRESS, provider=provider)
-    tess = make_staff("tess")
+def test_two_staff_cancelling_at_once_refund_once(alice_with_100, sam, service, provider):
+    order = placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider)
+    tess = make_user("tess", is_staff=True, is_superuser=True)
     results, barrier = [], threading.Barrier(2)
 
     def cancel(by):
@@ -372,9 +309,11 @@ def test_two_staff_cancelling_at_once_refund_once(alice, sam, service, provider)
 
 
 @pytest.mark.parametrize("status", [S.IN_PROGRESS, S.UNKNOWN])
-def test_set_partial_refunds_the_undelivered_part_once(alice, sam, service, provider, status):
-    before = balance(alice)
-    order = make_order(alice, service, status, provider=provider)
+def test_set_partial_refunds_the_undelivered_part_once(
+    alice_with_100, sam, service, provider, status
+):
+    before = balance(alice_with_100)
+    order = placed_order(alice_with_100, service, status, provider=provider)
     part = (order.charge * 250 / 1000).quantize(Decimal("0.0000001"))
     assert part > 0
 
@@ -385,14 +324,16 @@ def test_set_partial_refunds_the_undelivered_part_once(alice, sam, service, prov
     order.refresh_from_db()
     assert (order.status, order.remains, order.refunded) == (S.PARTIAL, 250, part)
     assert refunds(order) == [part]
-    assert balance(alice) == before - order.charge + part
+    assert balance(alice_with_100) == before - order.charge + part
     assert audit(order) == [("sam", "set_partial", REASON)]
     details = OrderAction.objects.get(order=order).details
     assert details == {"from": status, "to": "partial", "remains": 250, "refund": str(part)}
 
 
-def test_set_partial_with_nothing_undelivered_refunds_nothing(alice, sam, service, provider):
-    order = make_order(alice, service, S.IN_PROGRESS, provider=provider)
+def test_set_partial_with_nothing_undelivered_refunds_nothing(
+    alice_with_100, sam, service, provider
+):
+    order = placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider)
 
     assert staff.set_partial(order=order, remains=0, by=sam, reason=REASON)
 
@@ -401,8 +342,8 @@ def test_set_partial_with_nothing_undelivered_refunds_nothing(alice, sam, servic
 
 
 @pytest.mark.parametrize("remains", [-1, 1001, True, "5"])
-def test_set_partial_checks_remains(alice, sam, service, provider, remains):
-    order = make_order(alice, service, S.IN_PROGRESS, provider=provider)
+def test_set_partial_checks_remains(alice_with_100, sam, service, provider, remains):
+    order = placed_order(alice_with_100, service, S.IN_PROGRESS, provider=provider)
 
     with pytest.raises(StaffActionError, match="Remains must"):
         staff.set_partial(order=order, remains=remains, by=sam, reason=REASON)
@@ -412,8 +353,10 @@ def test_set_partial_checks_remains(alice, sam, service, provider, remains):
 
 
 @pytest.mark.parametrize("status", [S.PENDING, S.HELD, S.COMPLETED, S.CANCELED, S.FAILED])
-def test_set_partial_changes_nothing_from_other_statuses(alice, sam, service, provider, status):
-    order = make_order(alice, service, status, provider=provider)
+def test_set_partial_changes_nothing_from_other_statuses(
+    alice_with_100, sam, service, provider, status
+):
+    order = placed_order(alice_with_100, service, status, provider=provider)
 
     assert not staff.set_partial(order=order, remains=100, by=sam, reason=REASON)
 
@@ -425,8 +368,10 @@ def test_set_partial_changes_nothing_from_other_statuses(alice, sam, service, pr
 
 
 @pytest.mark.parametrize("status", [S.PENDING, S.HELD])
-def test_edit_link_changes_an_unsent_order_and_records_both_links(alice, sam, service, status):
-    order = make_order(alice, service, status, link="https://x.test/typo")
+def test_edit_link_changes_an_unsent_order_and_records_both_links(
+    alice_with_100, sam, service, status
+):
+    order = placed_order(alice_with_100, service, status, link="https://x.test/typo")
 
     assert staff.edit_link(order=order, link=" https://x.test/right ", by=sam, reason=REASON)
     assert not staff.edit_link(order=order, link="https://x.test/right", by=sam, reason=REASON)
@@ -451,8 +396,8 @@ def test_edit_link_changes_an_unsent_order_and_records_both_links(alice, sam, se
         ("https://x.test/" + "a" * 2000, "longer than"),
     ],
 )
-def test_edit_link_checks_the_link_as_placing_does(alice, sam, service, link, message):
-    order = make_order(alice, service, S.PENDING, link="https://x.test/old")
+def test_edit_link_checks_the_link_as_placing_does(alice_with_100, sam, service, link, message):
+    order = placed_order(alice_with_100, service, S.PENDING, link="https://x.test/old")
 
     with pytest.raises(StaffActionError, match=message):
         staff.edit_link(order=order, link=link, by=sam, reason=REASON)
@@ -462,8 +407,10 @@ def test_edit_link_checks_the_link_as_placing_does(alice, sam, service, link, me
 
 
 @pytest.mark.parametrize("status", [S.SENDING, S.UNKNOWN, S.IN_PROGRESS, S.COMPLETED])
-def test_edit_link_changes_nothing_once_sent(alice, sam, service, provider, status):
-    order = make_order(alice, service, status, provider=provider, link="https://x.test/old")
+def test_edit_link_changes_nothing_once_sent(alice_with_100, sam, service, provider, status):
+    order = placed_order(
+        alice_with_100, service, status, provider=provider, link="https://x.test/old"
+    )
 
     assert not staff.edit_link(order=order, link="https://x.test/new", by=sam, reason=REASON)
 
@@ -476,19 +423,21 @@ def test_edit_link_changes_nothing_once_sent(alice, sam, service, provider, stat
 
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
 @pytest.mark.parametrize("index", range(6))
-def test_every_action_needs_a_reason(alice, sam, service, provider, enqueued, reason, index):
+def test_every_action_needs_a_reason(
+    alice_with_100, sam, service, provider, enqueued, reason, index
+):
     status = [S.UNKNOWN, S.UNKNOWN, S.HELD, S.PENDING, S.IN_PROGRESS, S.PENDING][index]
-    order = make_order(alice, service, status, provider=provider)
-    paid = balance(alice)
+    order = placed_order(alice_with_100, service, status, provider=provider)
+    paid = balance(alice_with_100)
 
     with pytest.raises(StaffActionError, match="reason"):
         every_function(order, sam, reason)[index]()
 
     assert Order.objects.get(pk=order.pk).status == status
-    assert (refunds(order), balance(alice), audit(order), enqueued) == ([], paid, [], [])
+    assert (refunds(order), balance(alice_with_100), audit(order), enqueued) == ([], paid, [], [])
 
 
-def test_applicable_actions_follow_the_status(alice, sam, service, provider):
+def test_applicable_actions_follow_the_status(alice_with_100, sam, service, provider):
     def actions(status, **fields):
         return staff.applicable_actions(Order(status=status, **fields))
 

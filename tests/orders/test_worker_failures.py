@@ -1,9 +1,9 @@
 """Forwarding with real Celery workers, killed, duplicated and starved of their broker.
 
-Two `celery -A panel worker` processes (tests/orders/workers.py) run against the test database
+Two `celery -A panel worker` processes (harness/workers.py) run against the test database
 and the test broker, with short upstream limits (connect 1 s, read 2 s, deadline 3 s), and send
 to the sandbox over real HTTP. The sandbox's list of accepted `add`s is the judge of duplicates:
-one panel order must never become two upstream orders (docs/design.md, "Forwarding an order").
+one panel order must never become two upstream orders (docs/design.md, "States").
 """
 
 import json
@@ -16,21 +16,19 @@ import time
 import uuid
 from collections import Counter
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from accounts import ledger
-from accounts.models import LedgerEntry, LedgerKind, User
-from catalog.models import Provider, Service
-from catalog.sync import sync_provider
+from accounts.models import LedgerEntry, LedgerKind
+from catalog.models import Service
+from harness import workers as w
+from harness.waiting import wait_until
 from orders.forwarding import sweep
 from orders.models import Order, OrderStatus
 from orders.placing import place_order
 from orders.tasks import forward_order
-from tests.orders import workers as w
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -68,25 +66,15 @@ def workers(worker_group, transactional_db, settings):
 
 
 @pytest.fixture
-def provider(sandbox):
+def funded_sandbox(sandbox_provider, sandbox):
+    """The synced sandbox, with funds for every order these tests send."""
     sandbox.set_balance("1000000")
-    provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
-    sync_provider(provider)
-    return provider
+    return sandbox_provider
 
 
 @pytest.fixture
-def customer():
-    user = User.objects.create_user(f"buyer-{uuid.uuid4().hex[:8]}")
-    with transaction.atomic():
-        ledger.credit(
-            user_id=user.pk, amount=Decimal(100_000), kind=LedgerKind.ADJUSTMENT, memo="t"
-        )
-    return user
-
-
-@pytest.fixture
-def service(provider) -> Service:
+def sandbox_service(funded_sandbox) -> Service:
+    """A Default service of the funded sandbox that takes 100 to 1,000."""
     return (
         Service.objects.filter(type="Default", available=True, min__lte=100, max__gte=1000)
         .order_by("id")
@@ -104,16 +92,6 @@ def place(user, service, tag="o") -> Order:
     )  # enqueued on commit: the test runs in autocommit, so at once
 
 
-def wait_until(check, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"not within {timeout}s: {what}")
-
-
 def sent_for(sandbox, order: Order) -> list[dict]:
     """The upstream orders the sandbox accepted for this panel order (matched by its link)."""
     return [sent for sent in sandbox.orders() if sent["fields"].get("link") == order.link]
@@ -126,7 +104,9 @@ def settled(order: Order, timeout: float = SETTLE) -> Order:
         order.refresh_from_db()
         return order.status not in UNSETTLED
 
-    wait_until(done, timeout, f"order {order.pk} to leave {order.status}", interval=0.1)
+    wait_until(
+        done, timeout=timeout, what=f"order {order.pk} to leave {order.status}", interval=0.1
+    )
     return order
 
 
@@ -154,12 +134,12 @@ def problems(text: str) -> list[str]:
 
 
 def test_the_same_send_task_five_times_on_two_workers_sends_once(
-    workers, service, customer, sandbox
+    workers, sandbox_service, dave_with_100k, sandbox
 ):
     # The add takes a while, so the other worker gets the duplicates while the first sends.
     sandbox.set_faults(latency_ms=400, actions=["add"])
     marks = workers.marks()
-    order = place(customer, service, "dup")  # delivery 1
+    order = place(dave_with_100k, sandbox_service, "dup")  # delivery 1
     for _ in range(4):
         forward_order.delay(order.pk)  # deliveries 2-5
     workers.wait_idle()
@@ -180,7 +160,7 @@ def test_the_same_send_task_five_times_on_two_workers_sends_once(
 
 
 def test_a_worker_killed_after_the_upstream_accepted_never_sends_twice(
-    workers, service, customer, sandbox
+    workers, sandbox_service, dave_with_100k, sandbox
 ):
     """SIGKILL while the add is in flight (the sandbox recorded it and holds the answer back).
 
@@ -193,8 +173,12 @@ def test_a_worker_killed_after_the_upstream_accepted_never_sends_twice(
     orders = []
     for round_ in range(KILLS):
         marks = workers.marks()
-        order = place(customer, service, f"kill{round_}")
-        wait_until(lambda order=order: sent_for(sandbox, order), 15, "the add to reach upstream")
+        order = place(dave_with_100k, sandbox_service, f"kill{round_}")
+        wait_until(
+            lambda order=order: sent_for(sandbox, order),
+            timeout=15,
+            what="the add to reach upstream",
+        )
         found = workers.worker_that_received(marks)
         assert found, workers.log(marks)
         worker, task_id = found
@@ -233,11 +217,11 @@ def test_a_worker_killed_after_the_upstream_accepted_never_sends_twice(
 
 
 def test_an_upstream_that_accepts_and_never_answers_ends_unknown_once(
-    workers, service, customer, sandbox
+    workers, sandbox_service, dave_with_100k, sandbox
 ):
     sandbox.set_faults(blackhole_rate=1, blackhole_seconds=30, actions=["add"])
     marks = workers.marks()
-    order = settled(place(customer, service, "silent"))
+    order = settled(place(dave_with_100k, sandbox_service, "silent"))
     assert order.status == OrderStatus.UNKNOWN
     assert "outcome unknown" in order.flag
     assert len(sent_for(sandbox, order)) == 1
@@ -254,15 +238,17 @@ def test_an_upstream_that_accepts_and_never_answers_ends_unknown_once(
     assert problems(workers.log(marks)) == []
 
 
-def test_connection_refused_then_back_sends_once(workers, service, customer, sandbox):
+def test_connection_refused_then_back_sends_once(workers, sandbox_service, dave_with_100k, sandbox):
     with sandbox.down():
-        order = place(customer, service, "refused")
+        order = place(dave_with_100k, sandbox_service, "refused")
 
         def retried():
             order.refresh_from_db()
             return order.status == OrderStatus.PENDING and order.next_attempt_at is not None
 
-        wait_until(retried, SETTLE, "the refused send to go back to PENDING", interval=0.1)
+        wait_until(
+            retried, timeout=SETTLE, what="the refused send to go back to PENDING", interval=0.1
+        )
         assert order.attempts == 1
         assert "not sent" in order.flag
         assert order.next_attempt_at > timezone.now()  # backoff: not due yet
@@ -303,13 +289,15 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_every_fault_mode_ends_in_its_state(fault, workers, service, customer, sandbox):
+def test_every_fault_mode_ends_in_its_state(
+    fault, workers, sandbox_service, dave_with_100k, sandbox
+):
     faults, expected, upstream = FAULTS[fault]
     sandbox.set_faults(**faults, actions=["add"], seed=1)
     marks = workers.marks()
     # Two orders: with seed 1 they draw both forms of `garbage` (truncated JSON, a PHP warning
     # before the JSON) and of `status_500` (a JSON error, plain text).
-    orders = [place(customer, service, fault) for _ in range(2)]
+    orders = [place(dave_with_100k, sandbox_service, fault) for _ in range(2)]
     for order in orders:
         # Every send ends within the deadline: the order leaves SENDING (bounded wait).
         settled(order)
@@ -355,7 +343,9 @@ print(json.dumps({"order": order.pk}))
 
 
 @pytest.mark.parametrize("outage", ["refused", "hung"])
-def test_a_broker_outage_while_placing_loses_nothing(outage, workers, service, customer, sandbox):
+def test_a_broker_outage_while_placing_loses_nothing(
+    outage, workers, sandbox_service, dave_with_100k, sandbox
+):
     """The broker down (connection refused) or hung (accepts connections, never answers): the
     placing call returns and the order is committed PENDING; the sweeper enqueues it later."""
     link = f"https://wf.test/broker/{uuid.uuid4().hex}"
@@ -373,7 +363,14 @@ def test_a_broker_outage_while_placing_loses_nothing(outage, workers, service, c
         }
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-c", PLACE_SCRIPT, str(customer.pk), str(service.pk), link],
+            [
+                sys.executable,
+                "-c",
+                PLACE_SCRIPT,
+                str(dave_with_100k.pk),
+                str(sandbox_service.pk),
+                link,
+            ],
             cwd=w.ROOT,
             env=env,
             capture_output=True,

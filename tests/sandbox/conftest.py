@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.testing import SandboxProcess
+from sandbox.process import SandboxProcess
 
 Api = Callable[..., Any]
 

@@ -8,7 +8,7 @@ import requests
 
 from sandbox.catalog import CATEGORIES, generate, to_wire
 from sandbox.placing import SERVICE_TYPES
-from sandbox.testing import SandboxProcess
+from sandbox.process import SandboxProcess
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,7 @@ def test_a_restart_serves_the_same_catalog(bendable):
     assert services(bendable).content == before
 
 
+@pytest.mark.slow  # a 20,000-service catalog
 def test_it_serves_20000_services(bendable):
     assert bendable.catalog(services=20000)["count"] == 20000
     try:

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox.testing import SandboxError, SandboxProcess
+from sandbox.process import SandboxError, SandboxProcess
+
+pytestmark = pytest.mark.slow  # every test starts sandbox processes
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[2]
+from .processes import stop_group
+from .waiting import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
 QUEUE = "celery"  # the default queue every task of the panel goes to
 # kombu's Redis transport keeps delivered-but-unacknowledged messages (acks_late) here.
 UNACKED_KEYS = ("unacked", "unacked_index", "unacked_mutex")
@@ -150,14 +153,16 @@ class Worker:
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Until the worker logged `ready.` and its pool process exists (bounded)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             if not self.running:
                 raise WorkerError(f"{self.name} exited while starting:\n{self.log()[-4000:]}")
-            if " ready." in self.log(self._ready_from) and children(self.pid):
-                return
-            time.sleep(0.1)
-        raise WorkerError(f"{self.name} was not ready in {timeout}s:\n{self.log()[-4000:]}")
+            return " ready." in self.log(self._ready_from) and bool(children(self.pid))
+
+        wait_until(
+            ready, timeout=timeout, what=f"{self.name} ready", interval=0.1,
+            details=lambda: self.log()[-4000:], error=WorkerError,
+        )  # fmt: skip
 
     def pool_children(self) -> list[int]:
         return children(self.pid) if self.running else []
@@ -174,14 +179,16 @@ class Worker:
     def wait_pool_replaced(self, old: Iterable[int], timeout: float = 30.0) -> None:
         """Until a new pool process replaced the killed ones (bounded)."""
         old = set(old)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def replaced() -> bool:
             if not self.running:
                 raise WorkerError(f"{self.name} died:\n{self.log()[-4000:]}")
-            if set(self.pool_children()) - old:
-                return
-            time.sleep(0.05)
-        raise WorkerError(f"{self.name} did not replace its pool process in {timeout}s")
+            return bool(set(self.pool_children()) - old)
+
+        wait_until(
+            replaced, timeout=timeout, what=f"{self.name} replacing its pool process",
+            error=WorkerError,
+        )  # fmt: skip
 
     def kill(self) -> None:
         """SIGKILL the worker's whole process group (main process and pool) at once."""
@@ -193,19 +200,7 @@ class Worker:
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM (warm shutdown), then SIGKILL to the whole group after `timeout`."""
         process, self.process = self.process, None
-        if process is None:
-            return None
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout)
-        with contextlib.suppress(ProcessLookupError):  # the pool too, whatever the main did
-            os.killpg(process.pid, signal.SIGKILL)
-        try:
-            return process.wait(10)
-        except subprocess.TimeoutExpired:
-            return None
+        return stop_group(process, timeout)
 
     # -- the log -------------------------------------------------------------------------
 
@@ -323,13 +318,10 @@ class WorkerGroup:
         self, predicate, marks: Mapping[str, int] | None = None, timeout: float = 30.0
     ):
         """Until predicate(events by worker) is truthy; returns its value (bounded)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate(self.task_events(marks))
-            if value:
-                return value
-            time.sleep(0.05)
-        raise WorkerError(f"no such task event in {timeout}s:\n{self.log(marks)[-6000:]}")
+        return wait_until(
+            lambda: predicate(self.task_events(marks)), timeout=timeout, what="such a task event",
+            details=lambda: self.log(marks)[-6000:], error=WorkerError,
+        )  # fmt: skip
 
     def succeeded(self, task_id: str, marks: Mapping[str, int] | None = None) -> bool:
         return any(
@@ -341,18 +333,19 @@ class WorkerGroup:
     def wait_idle(self, timeout: float = 60.0, quiet_polls: int = 3) -> None:
         """Until the queue is empty and nothing is unacknowledged (acks_late: every delivered
         task finished), seen `quiet_polls` times in a row (bounded)."""
-        deadline = time.monotonic() + timeout
         quiet = 0
-        while time.monotonic() < deadline:
+
+        def idle() -> bool:
+            nonlocal quiet
             if not any(worker.running for worker in self.workers):
                 raise WorkerError(f"no worker is running:\n{self.log()[-4000:]}")
             quiet = quiet + 1 if backlog(self.broker_url) == (0, 0) else 0
-            if quiet >= quiet_polls:
-                return
-            time.sleep(0.1)
-        raise WorkerError(
-            f"still busy after {timeout}s: {backlog(self.broker_url)}\n{self.log()[-6000:]}"
-        )
+            return quiet >= quiet_polls
+
+        wait_until(
+            idle, timeout=timeout, what="the workers idle", interval=0.1, error=WorkerError,
+            details=lambda: f"{backlog(self.broker_url)}\n{self.log()[-6000:]}",
+        )  # fmt: skip
 
 
 def restore_unacked(broker_url: str) -> None:

@@ -19,18 +19,16 @@ import contextlib
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from tests.orders.workers import purge
+from .processes import start_on_free_port, stop_group
+from .waiting import wait_until
+from .workers import database_url, purge
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -42,38 +40,7 @@ class PanelError(RuntimeError):
 
 def server_database_url(settings_dict: Mapping, name: str) -> str:
     """A DATABASE_URL on the same PostgreSQL server as `settings_dict`, for database `name`."""
-    if "postgresql" not in settings_dict["ENGINE"]:
-        raise PanelError(f"a second panel needs PostgreSQL, not {settings_dict['ENGINE']}")
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = quote(settings_dict.get("PASSWORD") or "", safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or "5432"
-    return f"postgres://{auth}{host}:{port}/{name}"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> int | None:
-    """SIGTERM to the process's group, wait up to `timeout`, then SIGKILL the group."""
-    if process is None:
-        return None
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout)
-    # Its children (granian workers, pool processes) too, whatever the leader did.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    try:
-        return process.wait(10)
-    except subprocess.TimeoutExpired:
-        return None
+    return database_url({**settings_dict, "NAME": name})
 
 
 class PanelProcess:
@@ -212,12 +179,9 @@ class PanelProcess:
         """The web server (granian WSGI, 1 worker, 1 blocking thread) and, unless told not to,
         one Celery worker (prefork, concurrency 1); returns once both answer."""
         purge(self.broker_url)  # what an earlier, interrupted run may have left
-        self.port = free_port(self.host)
-        self.web = self._spawn(
-            [str(BIN / "granian"), "--interface", "wsgi", "--host", self.host,
-             "--port", str(self.port), "--workers", "1", "--blocking-threads", "1",
-             "--log-level", "warning", "panel.wsgi:application"],
-            "web",
+        self.web, self.port = start_on_free_port(
+            self._start_web, self._web_answers, host=self.host, timeout=timeout,
+            log=lambda: self.log("web"),
         )  # fmt: skip
         if worker:
             self.worker = self._spawn(
@@ -227,41 +191,41 @@ class PanelProcess:
                  "--loglevel", "INFO"],
                 "worker",
             )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        self._wait_web(deadline)
-        if worker:
-            self._wait_worker(deadline)
+            wait_until(
+                self._worker_ready, timeout=timeout, what=f"panel {self.name}'s worker ready",
+                interval=0.1, details=lambda: self.log("worker")[-4000:], error=PanelError,
+            )  # fmt: skip
 
-    def _wait_web(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            if self.web is None or self.web.poll() is not None:
-                raise PanelError(f"panel {self.name}: web server exited\n{self.log('web')[-4000:]}")
-            try:
-                answer = self.api("balance", key="")
-            except (OSError, http.client.HTTPException, ValueError):
-                time.sleep(0.1)
-                continue
-            if answer == {"error": "Invalid API key"}:
-                return
+    def _start_web(self, port: int) -> subprocess.Popen:
+        self.port = port
+        return self._spawn(
+            [str(BIN / "granian"), "--interface", "wsgi", "--host", self.host,
+             "--port", str(port), "--workers", "1", "--blocking-threads", "1",
+             "--log-level", "warning", "panel.wsgi:application"],
+            "web",
+        )  # fmt: skip
+
+    def _web_answers(self, port: int) -> bool:
+        try:
+            answer = self.api("balance", key="")
+        except (OSError, http.client.HTTPException, ValueError):
+            return False
+        if answer != {"error": "Invalid API key"}:
             raise PanelError(f"panel {self.name}: unexpected answer {answer!r}")
-        raise PanelError(f"panel {self.name}: web server not up\n{self.log('web')[-4000:]}")
+        return True
 
-    def _wait_worker(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            if self.worker is None or self.worker.poll() is not None:
-                raise PanelError(f"panel {self.name}: worker exited\n{self.log('worker')[-4000:]}")
-            if " ready." in self.log("worker"):
-                return
-            time.sleep(0.1)
-        raise PanelError(f"panel {self.name}: worker not ready\n{self.log('worker')[-4000:]}")
+    def _worker_ready(self) -> bool:
+        if self.worker is None or self.worker.poll() is not None:
+            raise PanelError(f"panel {self.name}: worker exited\n{self.log('worker')[-4000:]}")
+        return " ready." in self.log("worker")
 
     def stop(self) -> None:
         """Stop the worker and the web server (SIGTERM, SIGKILL after a bound), then drop
         whatever the worker left in its queue."""
         worker, self.worker = self.worker, None
         web, self.web = self.web, None
-        stop_process(worker)
-        stop_process(web)
+        stop_group(worker)
+        stop_group(web)
         with contextlib.suppress(Exception):  # Redis gone: nothing to clean
             purge(self.broker_url)
 

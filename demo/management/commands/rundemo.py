@@ -14,8 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import BaseCommand, call_command
 
-from panel.demo import DEMO_ADMIN, DEMO_CUSTOMER, setup_demo
-from sandbox.testing import SandboxProcess
+from demo.setup import DEMO_ADMIN, DEMO_CUSTOMER, setup_demo
+from sandbox.process import SandboxProcess
 
 
 class Command(BaseCommand):

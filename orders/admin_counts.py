@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from orders.models import Order, OrderStatus
+from .models import Order, OrderStatus
 
 STUCK_PENDING = timedelta(minutes=10)
 STUCK_SENDING = timedelta(minutes=5)

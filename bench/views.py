@@ -1,12 +1,12 @@
 """The two anchors of bench/api_throughput.py, served by the same server as /api/v2.
 
-Mounted only when settings.BENCH_VIEWS is on (env BENCH_VIEWS=1): `bare_add` debits any user
-named in the request, with no key and no validation. Never enable it outside a benchmark.
+Mounted only by bench/settings.py (bench/urls.py): `bare_add` debits any user named in the
+request, with no key and no validation. Never serve it outside a benchmark.
 
 - `minimal`: a JSON answer and nothing else: the cost of the server, WSGI and middleware.
 - `bare_add`: only the essential SQL of placing an order, by hand (no ORM), in one transaction:
   the lock-free debit `UPDATE … WHERE balance >= charge`, the order INSERT and the ledger INSERT,
-  with the same columns as orders/placing.py writes.
+  with the statements orders/placing.py runs on SQLite (the debit without its service guard).
 """
 
 from decimal import Decimal
@@ -16,19 +16,9 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-MONEY = Decimal("0.0000001")
-
-_DEBIT = """UPDATE accounts_user SET balance = balance - %(charge)s
-    WHERE id = %(user)s AND balance >= %(charge)s RETURNING balance"""
-_ORDER = """INSERT INTO orders_order (user_id, service_id, link, quantity, runs, interval, extra,
-    rate, charge, status, upstream_status, remains_raw, error, attempts, client_reference,
-    refunded, upstream_detail, flag, tried_offers, created_at, updated_at)
-    VALUES (%(user)s, %(service)s, %(link)s, %(quantity)s, NULL, NULL, '{}', %(rate)s,
-    %(charge)s, 'pending', '', '', '', 0, NULL, 0, '{}', '', '[]', %(now)s, %(now)s)
-    RETURNING id"""
-_ENTRY = """INSERT INTO accounts_ledgerentry (user_id, kind, amount, balance_after, order_id,
-    memo, created_at) VALUES (%(user)s, 'charge', -%(charge)s, %(balance)s, %(order)s, '',
-    %(now)s)"""
+from accounts.ledger import debit_sql
+from orders.placing import INSERT_CHARGE_ROW, INSERT_ORDER
+from panel.money import order_charge
 
 
 def _answer(data: dict) -> JsonResponse:
@@ -50,17 +40,21 @@ def bare_add(request: HttpRequest) -> JsonResponse:
         "service": int(fields["service"]),
         "link": fields["link"],
         "quantity": quantity,
+        "runs": None,
+        "interval": None,
+        "extra": "{}",
         "rate": rate,
-        "charge": (rate * quantity / 1000).quantize(MONEY),
+        "charge": order_charge(rate=rate, quantity=quantity),
+        "reference": None,
         "now": timezone.now(),
     }
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_DEBIT, params)
-        row = cursor.fetchone()
-        if row is None:
+        cursor.execute(debit_sql(), params)
+        debited = cursor.fetchone()
+        if debited is None:
             return _answer({"error": "Not enough funds on balance"})
-        params["balance"] = row[0]
-        cursor.execute(_ORDER, params)
-        params["order"] = cursor.fetchone()[0]
-        cursor.execute(_ENTRY, params)
+        (params["balance"],) = debited
+        cursor.execute(INSERT_ORDER, params)
+        (params["order"],) = cursor.fetchone()
+        cursor.execute(INSERT_CHARGE_ROW, params)
     return _answer({"order": params["order"]})

@@ -1,0 +1,111 @@
+"""Refills: a completed order of a refill service may be refilled, once at a time, within the
+refill window. Recorded for the customer, sent upstream by a worker (upstream_requests.py),
+then followed by polling the upstream's refill statuses."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.upstream import ItemError, UpstreamError
+
+from .ids import parse_id
+from .models import Order, OrderStatus, Refill, RequestStatus
+from .states import REFILLS
+from .upstream_requests import RequestRefused, claim, customer_order, record, record_failure
+
+log = logging.getLogger(__name__)
+
+R = RequestStatus
+# The upstream's final refill words (lower-cased): anything else is still running.
+REFILL_DONE = {"completed": R.COMPLETED, "rejected": R.REJECTED, "failed": R.REJECTED,
+               "error": R.REJECTED, "canceled": R.REJECTED, "cancelled": R.REJECTED}  # fmt: skip
+
+
+def refill_window() -> timedelta:
+    return timedelta(days=settings.REFILL_WINDOW_DAYS)
+
+
+def can_refill(order: Order, *, now=None) -> bool:
+    now = now or timezone.now()
+    return (
+        order.status == OrderStatus.COMPLETED
+        and order.service.refill
+        and order.upstream_order_id is not None
+        and order.created_at >= now - refill_window()
+    )
+
+
+def request_refill(*, user: User, order_id: object) -> Refill:
+    """Record a refill of the customer's completed order (at most one open at a time)."""
+    order = customer_order(user, order_id)
+    if not can_refill(order):
+        raise RequestRefused("Order not eligible for refill")
+    return record(Refill, order=order, user=user, refused="Order not eligible for refill")
+
+
+def customer_refill(*, user: User, refill_id: object) -> Refill:
+    """The customer's own refill with this id (any text), or RequestRefused."""
+    number = parse_id(refill_id)
+    refill = Refill.objects.filter(pk=number, user=user).first() if number is not None else None
+    if refill is None:
+        raise RequestRefused("Incorrect refill ID")
+    return refill
+
+
+def forward_refill(refill_id: int) -> str:
+    refill = Refill.objects.select_related("order__provider").filter(pk=refill_id).first()
+    if refill is None or not claim(Refill, refill_id):
+        return "not pending"
+    order = refill.order
+    try:
+        upstream_id = order.provider.client().refill(order.upstream_order_id)
+    except UpstreamError as exc:
+        return record_failure(refill, exc)
+    REFILLS.move(pk=refill_id, source=R.SENDING, target=R.ACCEPTED, upstream_refill_id=upstream_id)
+    return R.ACCEPTED
+
+
+def poll_refills(*, batch: int = 100) -> int:
+    """Ask each provider for its accepted refills' statuses (≤100 ids per call)."""
+    from catalog.models import Provider
+
+    checked = 0
+    for provider in Provider.objects.filter(
+        enabled=True, orders__refills__status=R.ACCEPTED
+    ).distinct():
+        refills = list(
+            Refill.objects.filter(order__provider=provider, status=R.ACCEPTED)
+            .order_by(F("last_checked_at").asc(nulls_first=True))
+            .values_list("pk", "upstream_refill_id", named=True)[:10_000]
+        )
+        client = provider.client()
+        for start in range(0, len(refills), batch):
+            chunk = {row.upstream_refill_id: row.pk for row in refills[start : start + batch]}
+            try:
+                answers = client.refill_statuses(list(chunk))
+            except UpstreamError as exc:
+                log.warning("refill status from provider %s failed: %s", provider.pk, exc.message)
+                continue
+            checked += _record_refill_statuses(chunk, answers)
+    return checked
+
+
+def _record_refill_statuses(chunk: dict[str, int], answers: dict) -> int:
+    now = timezone.now()
+    for upstream_id, pk in chunk.items():
+        answer = answers.get(upstream_id)
+        if answer is None or isinstance(answer, ItemError):
+            error = answer.error if answer else "missing from the provider's answer"
+            Refill.objects.filter(pk=pk).update(error=error[:500], last_checked_at=now)
+            continue
+        update = {"upstream_status": answer[:64], "last_checked_at": now, "updated_at": now}
+        done = REFILL_DONE.get(answer.strip().lower())
+        if done:
+            REFILLS.move(pk=pk, source=R.ACCEPTED, target=done, **update)
+        else:
+            Refill.objects.filter(pk=pk, status=R.ACCEPTED).update(**update)
+    return len(chunk)
