@@ -7,7 +7,7 @@ from django.db import transaction
 
 from outbox import mail
 from outbox.models import MailStatus, OutboxMail
-from tests.orders.workers import start_for_tests
+from harness.workers import start_for_tests
 from tests.smtp import start_smtp
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
