@@ -22,6 +22,7 @@ from accounts.models import User
 from catalog.models import Service
 from panel.db import prepared_cursor
 from panel.money import order_charge
+from payments.reversals import ordering_paused
 
 from .models import Order
 from .types import Field, TypeSpec, spec_for
@@ -113,6 +114,8 @@ def place_order(
         terms = validate(service, fields)
         order = _charge(user, service, terms, client_reference)
         if order is None:
+            if ordering_paused(user.pk):
+                raise OrderError(PAUSED)
             raise _shortfall(user.pk, terms.charge)
     return order
 
@@ -149,7 +152,10 @@ def _shortfall(user_id: int, amount: Decimal) -> ledger.InsufficientFunds:
 
 # The order can be charged only while its service is on sale at the rate it was priced with.
 _GUARD = """EXISTS (SELECT 1 FROM catalog_service s JOIN catalog_category c ON c.id = s.category_id
-    WHERE s.id = %(service)s AND s.enabled AND s.available AND c.enabled AND s.rate = %(rate)s)"""
+    WHERE s.id = %(service)s AND s.enabled AND s.available AND c.enabled AND s.rate = %(rate)s)
+    AND NOT EXISTS (SELECT 1 FROM payments_reversal r WHERE r.user_id = %(user)s AND r.owed > 0)"""
+# ...and only while the customer owes nothing from a refunded or disputed payment (payments/).
+PAUSED = "Ordering is paused: a payment of yours was refunded or disputed. Please contact us."
 
 # PostgreSQL: debit, order and charge row in ONE statement — one round trip, atomic by itself.
 _CHARGE_POSTGRES = f"""

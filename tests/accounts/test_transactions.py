@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import ledger
 from accounts.models import LedgerEntry, Payment
-from accounts.payments import approve_payment
+from payments.crediting import approve_payment
 
 from .helpers import assert_balances_match_ledger, fund, place
 
