@@ -117,8 +117,8 @@ def payment(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment, pk=pk, user=request.user)
     gateway = Gateway.objects.filter(code=payment.method).first()
     form = ReferenceForm(request.POST or None) if _needs_reference(payment) else None
-    if form is not None and form.is_bound and form.is_valid():
-        if submit_reference(payment=payment, reference=form.cleaned_data["reference"]):
+    if request.method == "POST" and (form is None or form.is_valid()):
+        if form and submit_reference(payment=payment, reference=form.cleaned_data["reference"]):
             messages.success(request, "Thank you. Staff will match your transfer and add funds.")
         return redirect("payment", payment.pk)
     checkout = None

@@ -40,7 +40,7 @@ EVENT_MAX_AGE = 48 * 3600
 
 class Razorpay(PaymentMethod):
     code = "razorpay"
-    name = "Razorpay (UPI, cards, net banking)"
+    name = "UPI, cards, net banking (Razorpay)"
 
     def client(self, gateway) -> razorpay.Client:
         return razorpay.Client(auth=(gateway.key_id, gateway.api_secret), base_url=self.base())

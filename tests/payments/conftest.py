@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from fakegateways.testing import FakeGateways
+from payments.methods import METHODS
 from payments.models import AccountKind, Gateway, GatewayCurrency, TransferAccount
 from tests.accounts.helpers import make_user
 
@@ -60,7 +61,8 @@ CREDENTIALS = {  # Gateway field: secrets key
 
 
 def configure(code: str, keys: dict[str, str], currencies=(("USD", "1"),), **fields) -> Gateway:
-    gateway = Gateway.objects.get(code=code)
+    # get_or_create: a transactional test's flush removes the rows the migrations made
+    gateway = Gateway.objects.get_or_create(code=code, defaults={"name": METHODS[code].name})[0]
     if code in CREDENTIALS:
         key_id, secret, webhook = CREDENTIALS[code]
         gateway.key_id = keys[key_id] if key_id else ""

@@ -8,7 +8,7 @@ from django.test import Client
 
 from accounts.models import LedgerEntry, LedgerKind, Payment, PaymentStatus
 
-from .helpers import assert_balances_match_ledger, make_user
+from tests.accounts.helpers import assert_balances_match_ledger, make_user
 
 pytestmark = pytest.mark.django_db
 
