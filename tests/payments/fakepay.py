@@ -34,10 +34,14 @@ def pay_razorpay(fakes, payment: Payment, outcome: str = "pay") -> dict[str, str
     from payments.methods import METHODS
     from payments.models import Gateway
 
-    checkout = METHODS["razorpay"].checkout(payment=payment, gateway=Gateway.objects.get(code="razorpay"))
+    checkout = METHODS["razorpay"].checkout(
+        payment=payment, gateway=Gateway.objects.get(code="razorpay")
+    )
     page = requests.post(checkout.url, data=checkout.fields, timeout=10)
     page.raise_for_status()
-    back = requests.post(f"{fakes.url}/razorpay/checkout/{payment.gateway_ref}/{outcome}", timeout=10)
+    back = requests.post(
+        f"{fakes.url}/razorpay/checkout/{payment.gateway_ref}/{outcome}", timeout=10
+    )
     back.raise_for_status()
     return {
         unescape(name): unescape(value)

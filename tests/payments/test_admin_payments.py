@@ -7,7 +7,6 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import LedgerEntry, LedgerKind, Payment, PaymentStatus
-
 from tests.accounts.helpers import assert_balances_match_ledger, make_user
 
 pytestmark = pytest.mark.django_db

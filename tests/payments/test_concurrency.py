@@ -7,12 +7,16 @@ import pytest
 from django.test import Client
 
 from accounts.models import LedgerEntry, PaymentStatus
-
 from tests.concurrency import run_together
 
 from .fakepay import pay_hosted, pay_razorpay, start
 from .webhooks import (
-    nowpayments_ipn, post_nowpayments, post_razorpay, post_stripe, razorpay_paid, stripe_paid,
+    nowpayments_ipn,
+    post_nowpayments,
+    post_razorpay,
+    post_stripe,
+    razorpay_paid,
+    stripe_paid,
 )  # fmt: skip
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -59,7 +63,9 @@ def test_stripe_return_and_duplicate_webhooks_at_once_credit_once(
     assert session == [] or all(d["status"] == "unreachable" for d in session)
     from payments.methods import METHODS
 
-    truth = METHODS["stripe"].client(stripe_gateway).v1.checkout.sessions.retrieve(payment.gateway_ref)
+    truth = (
+        METHODS["stripe"].client(stripe_gateway).v1.checkout.sessions.retrieve(payment.gateway_ref)
+    )
     event = stripe_paid(payment, intent=truth.payment_intent)
 
     def deliver(i: int) -> int:
@@ -81,7 +87,8 @@ def test_nowpayments_duplicate_ipns_at_once_credit_once(alice, nowpayments_gatew
     ipn = nowpayments_ipn(payment, payment_id=991)
 
     codes = run_together(
-        COPIES, lambda i: post_nowpayments(Client(), ipn, keys["nowpayments_ipn_secret"]).status_code
+        COPIES,
+        lambda i: post_nowpayments(Client(), ipn, keys["nowpayments_ipn_secret"]).status_code,
     )
 
     assert codes == [200] * COPIES

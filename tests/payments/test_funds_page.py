@@ -93,7 +93,9 @@ def test_a_reference_already_used_is_flagged_to_staff(client, alice, bob, sam, b
 
     client.force_login(sam)
     listing = client.get("/admin/accounts/payment/?flagged=yes").content.decode()
-    assert f"Reference also on #{second.pk}" in listing and f"Reference also on #{first.pk}" in listing
+    assert (
+        f"Reference also on #{second.pk}" in listing and f"Reference also on #{first.pk}" in listing
+    )
     page = client.post(
         "/admin/accounts/payment/", {"action": "approve_selected", "_selected_action": [first.pk]}
     ).content.decode()
@@ -118,7 +120,10 @@ def test_limits_are_per_currency(alice_client, bank_account):
     gateway = Gateway.objects.get(code="manual")
     gateway.currencies.filter(currency="USD").update(min_amount=5, max_amount=50)
 
-    low, high = start_manual(alice_client, bank_account, "4.99"), start_manual(alice_client, bank_account, "50.01")
+    low, high = (
+        start_manual(alice_client, bank_account, "4.99"),
+        start_manual(alice_client, bank_account, "50.01"),
+    )
 
     for response in (low, high):
         assert "Between 5 and 50 USD." in response.content.decode()
@@ -142,7 +147,9 @@ def test_a_hosted_gateway_sends_the_customer_to_its_checkout(alice_client, strip
     assert response["Location"].startswith(f"{fakes.url}/stripe/pay/cs_test_")
 
 
-def test_razorpay_checkout_is_a_form_posted_to_the_gateway(alice_client, razorpay_gateway, fakes, keys):
+def test_razorpay_checkout_is_a_form_posted_to_the_gateway(
+    alice_client, razorpay_gateway, fakes, keys
+):
     response = alice_client.post("/funds", {"method": "razorpay", "razorpay-amount": "500"})
 
     payment = Payment.objects.get()
@@ -170,7 +177,9 @@ def test_customers_see_only_their_own_payments_newest_first(alice_client, alice,
         Payment.objects.create(user=alice, method="manual", amount=Decimal(n), reference=f"A-{n}")
         for n in (1, 2, 3)
     ]
-    theirs = Payment.objects.create(user=bob, method="manual", amount=Decimal(9), reference="BOB-SECRET")
+    theirs = Payment.objects.create(
+        user=bob, method="manual", amount=Decimal(9), reference="BOB-SECRET"
+    )
     approve_payment(payment_id=mine[0].pk, by=sam, note="matched on the statement")
 
     response = alice_client.get("/funds")

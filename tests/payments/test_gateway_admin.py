@@ -57,13 +57,17 @@ def test_the_change_page_shows_whether_a_secret_is_set_never_the_secret(
 def test_a_blank_secret_keeps_the_stored_one_and_a_new_one_replaces_it(
     sam_client, stripe_gateway, keys
 ):
-    answer = sam_client.post(URL.format(stripe_gateway.pk), form_data(stripe_gateway, fee_percent="1.5"))
+    answer = sam_client.post(
+        URL.format(stripe_gateway.pk), form_data(stripe_gateway, fee_percent="1.5")
+    )
     assert answer.status_code == 302, answer.content.decode()[:3000]
     stripe_gateway.refresh_from_db()
     assert stripe_gateway.api_secret == keys["stripe_secret_key"]
     assert str(stripe_gateway.fee_percent) == "1.500"
 
-    sam_client.post(URL.format(stripe_gateway.pk), form_data(stripe_gateway, webhook_secret="whsec_new"))
+    sam_client.post(
+        URL.format(stripe_gateway.pk), form_data(stripe_gateway, webhook_secret="whsec_new")
+    )
     stripe_gateway.refresh_from_db()
     assert stripe_gateway.webhook_secret == "whsec_new"
     assert stripe_gateway.api_secret == keys["stripe_secret_key"]

@@ -28,7 +28,9 @@ def test_a_credited_payment_queues_one_mail_however_often_it_is_reported(
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.subject == "30.00 USD added to your Boostly balance"
-    assert f"Your payment #{payment.pk} (UPI, cards, net banking (Razorpay)) was received" in sent.body
+    assert (
+        f"Your payment #{payment.pk} (UPI, cards, net banking (Razorpay)) was received" in sent.body
+    )
     assert "30.00 USD" in sent.body
 
 
@@ -42,6 +44,8 @@ def test_a_staff_approval_queues_the_mail_and_a_flagged_payment_none(
     approve_payment(payment_id=flagged.pk, by=sam, note="checked the dashboard")
     approve_payment(payment_id=flagged.pk, by=sam)
 
-    assert list(OutboxMail.objects.values_list("key", flat=True)) == [f"payment-credited:{flagged.pk}"]
+    assert list(OutboxMail.objects.values_list("key", flat=True)) == [
+        f"payment-credited:{flagged.pk}"
+    ]
     alice.refresh_from_db()
     assert alice.balance == Decimal("1.2")

@@ -31,14 +31,19 @@ def test_the_invoice_is_opened_for_the_exact_amount(alice, nowpayments_gateway, 
         Decimal("33.50"), Decimal("0.17"), Decimal("33.33"),  # fee 0.16665 rounded up
     )  # fmt: skip
     assert payment.details["url"].startswith(f"{fakes.url}/nowpayments/pay/")
-    assert pay_hosted(payment) == f"http://testserver/payments/return/nowpayments?order={payment.gateway_ref}"
+    assert (
+        pay_hosted(payment)
+        == f"http://testserver/payments/return/nowpayments?order={payment.gateway_ref}"
+    )
 
 
 def test_a_finished_ipn_credits_once(client, alice, nowpayments_gateway, keys):
     payment = opened(alice, "nowpayments", "50.25", "USD")
     ipn = nowpayments_ipn(payment, payment_id=4242)
 
-    codes = [post_nowpayments(client, ipn, keys["nowpayments_ipn_secret"]).status_code for _ in range(3)]
+    codes = [
+        post_nowpayments(client, ipn, keys["nowpayments_ipn_secret"]).status_code for _ in range(3)
+    ]
 
     assert codes == [200, 200, 200]
     payment.refresh_from_db()
@@ -85,7 +90,9 @@ def test_forged_old_or_unknown_ipns_credit_nothing(
     assert not deposits(payment)
 
 
-def test_an_expired_invoice_fails_and_a_refund_is_recorded(client, alice, nowpayments_gateway, keys):
+def test_an_expired_invoice_fails_and_a_refund_is_recorded(
+    client, alice, nowpayments_gateway, keys
+):
     secret = keys["nowpayments_ipn_secret"]
     expired = opened(alice, "nowpayments", "20.00", "USD")
     post_nowpayments(client, nowpayments_ipn(expired, "expired"), secret)

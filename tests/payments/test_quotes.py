@@ -67,7 +67,9 @@ def test_a_refund_takes_back_its_share_of_the_credit_never_more():
 def test_every_quote_is_exact_in_seven_places_and_never_credits_more_than_its_terms(
     amount, rate, fee, bonus
 ):
-    q = quote(amount=amount, currency="USD", exchange_rate=rate, fee_percent=fee, bonus_percent=bonus)
+    q = quote(
+        amount=amount, currency="USD", exchange_rate=rate, fee_percent=fee, bonus_percent=bonus
+    )
     for figure in (q.credit, q.bonus):
         assert figure == figure.quantize(D("0.0000001"))
     assert q.fee == q.fee.quantize(D("0.01")) and q.total == amount + q.fee

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import LedgerEntry, LedgerKind, Payment, PaymentStatus
+from accounts.models import LedgerEntry, LedgerKind, PaymentStatus
 from payments.models import Reversal
 
 from .webhooks import opened, post_razorpay, razorpay_event, razorpay_paid, razorpay_reversal
@@ -140,7 +140,9 @@ def test_events_of_no_interest_are_acknowledged(client, razorpay_gateway, keys):
 
 def test_a_refund_takes_back_its_share_once(client, alice, razorpay_gateway, keys):
     payment = opened(alice, "razorpay", "1000.00", "INR", credit="12")
-    post_razorpay(client, razorpay_paid(payment, payment_id="pay_R"), keys["razorpay_webhook_secret"])
+    post_razorpay(
+        client, razorpay_paid(payment, payment_id="pay_R"), keys["razorpay_webhook_secret"]
+    )
     payment.refresh_from_db()
     refund = razorpay_reversal(payment, "250.00")
 

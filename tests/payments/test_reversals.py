@@ -115,7 +115,9 @@ def test_staff_decide_from_the_admin_with_the_decide_permission(client, alice, o
 
 def test_a_refund_of_a_payment_never_credited_takes_nothing(client, alice, stripe_gateway, keys):
     payment = opened(alice, "stripe", "10.00", "USD")
-    post_stripe(client, stripe_paid(payment, intent="pi_x", amount="9.00"), keys["stripe_webhook_secret"])
+    post_stripe(
+        client, stripe_paid(payment, intent="pi_x", amount="9.00"), keys["stripe_webhook_secret"]
+    )
     payment.refresh_from_db()
     assert payment.gateway_payment_id == ""  # the mismatch was flagged, not credited
     payment.gateway_payment_id = "pi_x"

@@ -26,7 +26,9 @@ def test_the_session_is_opened_for_the_exact_amount_and_the_return_credits_once(
     client, alice, stripe_gateway, fakes
 ):
     payment = start(alice, stripe_gateway, "25.50", "EUR")
-    assert payment.gateway_ref.startswith("cs_test_") and payment.details["url"].startswith(fakes.url)
+    assert payment.gateway_ref.startswith("cs_test_") and payment.details["url"].startswith(
+        fakes.url
+    )
     assert (payment.gateway_amount, payment.currency, payment.amount) == (
         Decimal("25.50"), "EUR", Decimal("27.54"),  # 25.50 × 1.08
     )  # fmt: skip
@@ -49,7 +51,9 @@ def test_a_session_opened_twice_is_the_same_session(alice, stripe_gateway, fakes
     from .fakepay import urls
 
     payment = start(alice, stripe_gateway, "10")
-    again = METHODS["stripe"].open(payment=payment, gateway=stripe_gateway, urls=urls("stripe")(payment))
+    again = METHODS["stripe"].open(
+        payment=payment, gateway=stripe_gateway, urls=urls("stripe")(payment)
+    )
     assert again.ref == payment.gateway_ref  # the idempotency key
 
 
@@ -66,7 +70,9 @@ def test_the_completed_webhook_credits_once(client, alice, stripe_gateway, keys)
     payment = opened(alice, "stripe", "40.00", "USD")
     event = stripe_paid(payment, intent="pi_1")
 
-    codes = [post_stripe(client, event, keys["stripe_webhook_secret"]).status_code for _ in range(3)]
+    codes = [
+        post_stripe(client, event, keys["stripe_webhook_secret"]).status_code for _ in range(3)
+    ]
 
     assert codes == [200, 200, 200]
     payment.refresh_from_db()
@@ -94,7 +100,9 @@ def test_a_bad_signature_is_refused(client, alice, stripe_gateway, caplog):
 def test_an_unknown_session_is_refused(client, alice, stripe_gateway, keys):
     payment = opened(alice, "stripe", "40.00", "USD")
     payment.gateway_ref = "cs_test_not_ours"
-    assert post_stripe(client, stripe_paid(payment), keys["stripe_webhook_secret"]).status_code == 400
+    assert (
+        post_stripe(client, stripe_paid(payment), keys["stripe_webhook_secret"]).status_code == 400
+    )
     assert not LedgerEntry.objects.exists()
 
 
@@ -114,7 +122,9 @@ def test_a_different_amount_or_currency_is_flagged_not_credited(
 
 def test_an_expired_session_fails_the_payment(client, alice, stripe_gateway, keys):
     payment = opened(alice, "stripe", "40.00", "USD")
-    event = stripe_event("checkout.session.expired", {"id": payment.gateway_ref, "status": "expired"})
+    event = stripe_event(
+        "checkout.session.expired", {"id": payment.gateway_ref, "status": "expired"}
+    )
     assert post_stripe(client, event, keys["stripe_webhook_secret"]).status_code == 200
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.FAILED
