@@ -56,7 +56,7 @@ def configure_demo_gateways() -> None:
             payee_name="Demo Panel",
         )  # fmt: skip
         TransferAccount.objects.create(
-            kind=AccountKind.BANK, name="Bank transfer (USD)", currency="USD",
+            kind=AccountKind.BANK, name="Bank transfer", currency="USD",
             details="Demo Panel Ltd\nIBAN DE00 0000 0000 0000 0000 00\nBIC DEMODEFFXXX",
         )  # fmt: skip
 

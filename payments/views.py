@@ -69,12 +69,16 @@ def funds(request: HttpRequest) -> HttpResponse:
         Payment.objects.filter(user=request.user).order_by("-id"), PAYMENTS_PER_PAGE
     )
     methods = [(g, forms[g.code], currency_note(g)) for g in gateways if forms[g.code].usable]
+    page = payments.get_page(request.GET.get("page"))
+    names = dict(Gateway.objects.values_list("code", "name"))
+    for row in page.object_list:
+        row.method_label = names.get(row.method, row.method)
     return render(
         request,
         "payments/funds.html",
         {
             "methods": methods,
-            "page": payments.get_page(request.GET.get("page")),
+            "page": page,
             "paused": ordering_paused(request.user.pk),
         },
     )

@@ -45,4 +45,4 @@ def qr_svg(text: str) -> str:
     """The QR code of `text` as inline SVG, drawn here (segno), never by an outside service."""
     import segno
 
-    return segno.make(text, error="m").svg_inline(scale=5, border=2, dark="#111827")
+    return segno.make(text, error="m").svg_inline(scale=5, border=4, dark="#111827")
