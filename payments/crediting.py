@@ -40,9 +40,9 @@ def credit_paid(
 ) -> Decision:
     """The gateway says `ref` was paid by its payment `payment_id`: credit it once, or flag it
     when the figures differ from what the panel asked (nothing is credited then)."""
-    payment = Payment.objects.filter(method=method, gateway_ref=ref).first()
-    if payment is None:
-        raise UnknownPayment(f"{method} {ref}")
+    payment = _find(method=method, gateway_ref=ref)
+    if payment.status == PaymentStatus.APPROVED and payment.gateway_payment_id == payment_id:
+        return Decision(payment, False)  # a duplicate delivery: the common case, no write
     if (amount, currency) != (payment.gateway_amount, payment.currency):
         flag(
             payment,
@@ -55,31 +55,41 @@ def credit_paid(
             changed = _settle(payment, payment_id)
     except IntegrityError:  # the same gateway payment already paid another of our payments
         changed = False
-    payment.refresh_from_db()
-    if not changed and payment.gateway_payment_id != payment_id:
+    if changed:
+        return Decision(payment, True)
+    credited_by = Payment.objects.values_list("gateway_payment_id", flat=True).get(pk=payment.pk)
+    if credited_by != payment_id:
         flag(
             payment,
             f"{method} reported a second payment {payment_id} for it (credited: "
-            f"{payment.gateway_payment_id or 'none'}). Refund it at the gateway or credit it "
-            "by hand.",
+            f"{credited_by or 'none'}). Refund it at the gateway or credit it by hand.",
         )
-    return Decision(payment, changed)
+    return Decision(payment, False)
+
+
+def _find(**lookup) -> Payment:
+    """One payment by its unique gateway id (no ORDER BY: the unique index answers)."""
+    try:
+        return Payment.objects.select_related("user").order_by().get(**lookup)
+    except Payment.DoesNotExist:
+        raise UnknownPayment(" ".join(lookup.values())) from None
 
 
 def _settle(payment: Payment, payment_id: str) -> bool:
+    now = timezone.now()
     changed = Payment.objects.filter(pk=payment.pk, status__in=CREDITABLE).update(
-        status=PaymentStatus.APPROVED, gateway_payment_id=payment_id, decided_at=timezone.now()
+        status=PaymentStatus.APPROVED, gateway_payment_id=payment_id, decided_at=now
     )
     if changed:
-        payment.gateway_payment_id = payment_id
+        payment.status, payment.gateway_payment_id, payment.decided_at = (
+            PaymentStatus.APPROVED, payment_id, now,
+        )  # fmt: skip
         _deposit(payment, by=None)
     return bool(changed)
 
 
 def mark_failed(*, method: str, ref: str, reason: str) -> Decision:
-    payment = Payment.objects.filter(method=method, gateway_ref=ref).first()
-    if payment is None:
-        raise UnknownPayment(f"{method} {ref}")
+    payment = _find(method=method, gateway_ref=ref)
     changed = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
         status=PaymentStatus.FAILED, decided_at=timezone.now(), note=reason[:500]
     )
@@ -132,7 +142,7 @@ def _deposit(payment: Payment, *, by: User | None) -> None:
         memo=f"{method_name(payment.method)} · {what}"[:500],
         by=by,
     )
-    user = User.objects.only("email", "username").get(pk=payment.user_id)
+    user = payment.user
     queue_template(
         key=f"payment-credited:{payment.pk}",
         to=user.email,
