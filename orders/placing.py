@@ -305,6 +305,8 @@ def place_mass_order(*, user: User, text: str, max_lines: int = 1000) -> MassOrd
             if None in orders:
                 raise _RollBack
     except _RollBack:
+        if ordering_paused(user.pk):
+            raise OrderError(PAUSED) from None
         raise _shortfall(user.pk, total) from None  # the balance as it is after the rollback
     return MassOrderResult(orders, errors, total)
 

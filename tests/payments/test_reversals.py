@@ -49,6 +49,15 @@ def test_what_the_balance_does_not_cover_is_owed_and_ordering_pauses(alice, owin
     assert alice.balance == Decimal(50)  # nothing was charged
 
 
+def test_a_mass_order_is_refused_as_paused_too(alice, owing, service):
+    from orders.placing import place_mass_order
+
+    fund(alice, "50")
+    with pytest.raises(OrderError) as refused:
+        place_mass_order(user=alice, text=f"{service.pk}|https://instagram.com/p/1|1000")
+    assert refused.value.message == PAUSED
+
+
 def test_the_funds_page_and_the_api_say_ordering_is_paused(client, alice, owing, service):
     from accounts.apikeys import issue_key
 
