@@ -172,10 +172,9 @@ class PaymentAdmin(DecideMixin, admin.ModelAdmin):
     @admin.display(description="needs a look")
     def warning(self, payment: Payment) -> str:
         parts = [payment.flag] if payment.flag else []
-        if getattr(payment, "same_reference", False) or (
-            not hasattr(payment, "same_reference") and duplicates_of(payment)
-        ):
-            parts.append(f"Reference also on {', '.join(duplicates_of(payment))}")
+        # The changelist's annotation spares the look-up for the rows without duplicates.
+        if getattr(payment, "same_reference", True) and (others := duplicates_of(payment)):
+            parts.append(f"Reference also on {', '.join(others)}")
         return " · ".join(parts)
 
     @admin.display(description="ledger entries")

@@ -47,7 +47,7 @@ class Gateway(models.Model):
     )  # fmt: skip
     bonus_from = models.DecimalField(
         **MONEY, default=Decimal(0), validators=[MinValueValidator(0)],
-        help_text=f"Bonus applies when the credit (in {settings.PANEL_CURRENCY}) reaches this.",
+        help_text="Bonus applies when the credit (in the panel currency) reaches this.",
     )  # fmt: skip
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,7 +66,7 @@ class GatewayCurrency(models.Model):
     exchange_rate = models.DecimalField(
         max_digits=24, decimal_places=10, default=Decimal(1),
         validators=[MinValueValidator(Decimal("0.0000000001"))],
-        help_text=f"{settings.PANEL_CURRENCY} per 1 unit of this currency.",
+        help_text="Panel currency per 1 unit of this currency.",
     )  # fmt: skip
     min_amount = models.DecimalField(
         max_digits=14, decimal_places=2, default=Decimal(1), validators=[MinValueValidator(0)]
@@ -176,6 +176,8 @@ class Reversal(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = "refund or dispute"
+        verbose_name_plural = "refunds and disputes"
         constraints = [
             models.UniqueConstraint(fields=["payment", "gateway_ref"], name="reversal_once"),
             models.CheckConstraint(

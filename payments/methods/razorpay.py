@@ -172,9 +172,8 @@ def _reversal(entity: dict, kind: str) -> Reversed:
 
 
 def _entity(payload: dict, name: str) -> dict:
-    entity = (
-        (payload.get(name) or {}).get("entity") if isinstance(payload.get(name), dict) else None
-    )
+    wrapper = payload.get(name)
+    entity = wrapper.get("entity") if isinstance(wrapper, dict) else None
     if not isinstance(entity, dict):
         raise WebhookRefused(f"no {name} entity")
     return entity

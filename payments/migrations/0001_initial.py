@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('webhook_secret', panel.encryption.EncryptedTextField(blank=True, verbose_name='webhook secret')),
                 ('fee_percent', models.DecimalField(decimal_places=3, default=Decimal('0'), help_text="Added to what the customer pays (rounded up to the currency's cents).", max_digits=6, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(50)], verbose_name='fee %')),
                 ('bonus_percent', models.DecimalField(decimal_places=3, default=Decimal('0'), help_text='Added to what the panel credits, from the amount below on.', max_digits=6, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='bonus %')),
-                ('bonus_from', models.DecimalField(decimal_places=7, default=Decimal('0'), help_text='Bonus applies when the credit (in USD) reaches this.', max_digits=20, validators=[django.core.validators.MinValueValidator(0)])),
+                ('bonus_from', models.DecimalField(decimal_places=7, default=Decimal('0'), help_text='Bonus applies when the credit (in the panel currency) reaches this.', max_digits=20, validators=[django.core.validators.MinValueValidator(0)])),
                 ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={
@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('currency', models.CharField(max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}\\Z', 'Three capital letters, e.g. USD or INR.')])),
-                ('exchange_rate', models.DecimalField(decimal_places=10, default=Decimal('1'), help_text='USD per 1 unit of this currency.', max_digits=24, validators=[django.core.validators.MinValueValidator(Decimal('1E-10'))])),
+                ('exchange_rate', models.DecimalField(decimal_places=10, default=Decimal('1'), help_text='Panel currency per 1 unit of this currency.', max_digits=24, validators=[django.core.validators.MinValueValidator(Decimal('1E-10'))])),
                 ('min_amount', models.DecimalField(decimal_places=2, default=Decimal('1'), max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
                 ('max_amount', models.DecimalField(decimal_places=2, default=Decimal('100000'), max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
                 ('gateway', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='currencies', to='payments.gateway')),
@@ -94,6 +94,8 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-id'],
+                'verbose_name': 'refund or dispute',
+                'verbose_name_plural': 'refunds and disputes',
                 'indexes': [models.Index(condition=models.Q(('owed__gt', 0)), fields=['user'], name='reversal_owing')],
                 'constraints': [models.UniqueConstraint(fields=('payment', 'gateway_ref'), name='reversal_once'), models.CheckConstraint(condition=models.Q(('owed__gte', 0), ('taken__gte', 0), ('written_off__gte', 0), ('take_back', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('taken'), '+', models.F('written_off')), '+', models.F('owed')))), name='reversal_adds_up')],
             },

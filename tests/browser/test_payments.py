@@ -97,3 +97,24 @@ def test_a_failed_card_payment_shows_failed_and_adds_nothing(live_server, browse
     dana = User.objects.get(username="dana")
     assert dana.payments.get().status == PaymentStatus.FAILED
     assert not LedgerEntry.objects.filter(user=dana).exists()
+
+
+def test_a_refund_at_the_gateway_takes_the_funds_back_and_the_page_says_so(
+    live_server, browser, gateways
+):
+    page = log_in(browser, live_server)
+    page.goto(f"{live_server.url}/funds")
+    page.fill("#id_razorpay-amount", "1000")
+    page.click("#method-razorpay button[type=submit]")
+    page.click("#pay")
+    page.click("#pay")
+    page.wait_for_url(f"{live_server.url}/funds/*")
+    wait_for_text(page, "#payment-status", "Paid")
+    dana = User.objects.get(username="dana")
+    payment = dana.payments.get()
+
+    gateways.reverse("razorpay", payment.gateway_payment_id, kind="refund", amount=40000)
+
+    wait_for_text(page, "#payment-status", "Refunded")
+    expect(page.locator(".reversals")).to_contain_text("Refund of 400.00 INR: 4.80 USD taken")
+    expect(page.locator(".nav .balance")).to_have_text("7.20 USD")  # 12.00 - 40% of it
