@@ -32,6 +32,7 @@ def debit(
     amount: Decimal,
     kind: str = LedgerKind.CHARGE,
     order_id: int | None = None,
+    payment_id: int | None = None,
     memo: str = "",
     by: User | None = None,
 ) -> LedgerEntry:
@@ -43,7 +44,25 @@ def debit(
         if current is None:
             raise User.DoesNotExist(user_id)
         raise InsufficientFunds(balance=current, amount=amount)
-    return _record(user_id, -amount, balance, kind=kind, order_id=order_id, memo=memo, by=by)
+    return _record(
+        user_id, -amount, balance, kind=kind, order_id=order_id, payment_id=payment_id,
+        memo=memo, by=by,
+    )  # fmt: skip
+
+
+def debit_available(
+    *, user_id: int, amount: Decimal, kind: str, payment_id: int, memo: str = "",
+    by: User | None = None,
+) -> LedgerEntry | None:  # fmt: skip
+    """Take `amount`, or as much of it as the balance holds (never below zero): a gateway's
+    refund or dispute. None when the balance is zero. The row lock makes the read and the
+    debit one step."""
+    _check(amount)
+    balance = User.objects.select_for_update().values_list("balance", flat=True).get(pk=user_id)
+    take = min(balance, amount)
+    if take <= 0:
+        return None
+    return debit(user_id=user_id, amount=take, kind=kind, payment_id=payment_id, memo=memo, by=by)
 
 
 def credit(

@@ -39,6 +39,7 @@ class LedgerKind(models.TextChoices):
     CHARGE = "charge", "Order charge"
     REFUND = "refund", "Refund"
     ADJUSTMENT = "adjustment", "Staff adjustment"
+    REVERSAL = "reversal", "Payment reversed"  # a gateway's refund or dispute (payments/)
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -100,7 +101,8 @@ class LedgerEntry(models.Model):
                 condition=(Q(kind="charge", amount__lte=0, order__isnull=False))
                 | (Q(kind="refund", amount__gt=0, order__isnull=False))
                 | (Q(kind="deposit", amount__gt=0, payment__isnull=False))
-                | (Q(kind="adjustment") & ~Q(amount=0)),
+                | (Q(kind="adjustment") & ~Q(amount=0))
+                | (Q(kind="reversal", amount__lt=0, payment__isnull=False)),
                 name="ledger_amount_sign_matches_kind",
             ),
             models.CheckConstraint(
@@ -121,22 +123,57 @@ class LedgerEntry(models.Model):
 
 
 class PaymentStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for approval"
-    APPROVED = "approved", "Approved"
+    PENDING = "pending", "Waiting"
+    APPROVED = "approved", "Paid"
     REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+    DISPUTED = "disputed", "Disputed"
 
 
 class Payment(models.Model):
-    """A customer's request to add funds, through one of accounts.payments.METHODS."""
+    """A customer's request to add funds through one of the payment methods (payments/).
+
+    `amount` is what the ledger receives when the payment is credited (panel currency, bonus
+    included); `gateway_amount` is what the customer pays (in `currency`, fee included), the
+    figure a gateway must report back exactly. Both, and the exchange rate between them, are
+    fixed when the payment starts (payments/quotes.py).
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
     )
     method = models.CharField(max_length=32)
     amount = models.DecimalField(**MONEY)
-    reference = models.CharField(max_length=200, help_text="The customer's transaction reference.")
+    reference = models.CharField(
+        max_length=200, blank=True, help_text="The customer's transaction reference (UTR)."
+    )
     status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    currency = models.CharField(max_length=3, blank=True, help_text="What the customer pays in.")
+    gateway_amount = models.DecimalField(
+        **MONEY, null=True, blank=True, help_text="What the customer pays, fee included."
+    )
+    fee = models.DecimalField(**MONEY, default=Decimal(0))
+    exchange_rate = models.DecimalField(
+        max_digits=24, decimal_places=10, default=Decimal(1),
+        help_text="Panel currency per unit of the payment's currency, when it started.",
+    )  # fmt: skip
+    bonus = models.DecimalField(**MONEY, default=Decimal(0))
+    gateway_ref = models.CharField(
+        max_length=200, blank=True,
+        help_text="The gateway's id of what the panel opened (order, checkout session, invoice).",
+    )  # fmt: skip
+    gateway_payment_id = models.CharField(
+        max_length=200, blank=True, help_text="The gateway's id of the payment that paid it."
+    )
+    details = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the customer was shown (transfer account, checkout address).",
+    )  # fmt: skip
+    flag = models.CharField(
+        max_length=500, blank=True, help_text="Why staff must look at it; empty when all is well."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -149,10 +186,26 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["user", "-id"]), models.Index(fields=["status"])]
-        constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")
+        indexes = [
+            models.Index(fields=["user", "-id"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["reference"]),
         ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            # Exactly once per gateway payment, whatever arrives how often (payments/crediting.py).
+            models.UniqueConstraint(
+                fields=["method", "gateway_payment_id"],
+                condition=~Q(gateway_payment_id=""),
+                name="payment_one_per_gateway_payment",
+            ),
+            models.UniqueConstraint(
+                fields=["method", "gateway_ref"],
+                condition=~Q(gateway_ref=""),
+                name="payment_one_per_gateway_ref",
+            ),
+        ]
+        permissions = [("decide_payment", "Can decide payments, refunds and what is owed")]
 
     def __str__(self) -> str:
         return f"Payment #{self.pk} {self.amount} ({self.get_status_display()})"

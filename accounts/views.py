@@ -1,4 +1,5 @@
-"""The customer's account pages: dashboard, sign-up, adding funds, the ledger, the account.
+"""The customer's account pages: dashboard, sign-up, the ledger, the account (adding funds:
+payments/views.py).
 
 Log in, log out and the password pages are Django's own views with the panel's templates
 (accounts/urls.py); login throttling is django-axes (settings).
@@ -14,21 +15,18 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from orders.models import Order, shown_in
-from panel.money import format_money
 
 from .apikeys import issue_key
 from .forms import EmailForm, SetPasswordForm, SignupForm
-from .models import ApiKey, LedgerEntry, LedgerKind, Payment, User
-from .payments import METHODS
+from .models import ApiKey, LedgerEntry, LedgerKind, User
 
 RECENT_ORDERS = 10
-PAYMENTS_PER_PAGE = 20
 LEDGER_PER_PAGE = 50
 
 # The dashboard counts orders by the orders list's tabs (orders.models.SHOWN).
@@ -80,37 +78,6 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Welcome to {settings.PANEL_NAME}, {user.username}!")
         return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def funds(request: HttpRequest) -> HttpResponse:
-    """One form per payment method; a valid one records a pending payment for staff."""
-    forms = {code: method.form_class()(prefix=code) for code, method in METHODS.items()}
-    if request.method == "POST":
-        method = METHODS.get(request.POST.get("method", ""))
-        if method is None:
-            return HttpResponseBadRequest("Unknown payment method.")
-        form = forms[method.code] = method.form_class()(request.POST, prefix=method.code)
-        if form.is_valid():
-            payment = method.start(user=request.user, data=form.cleaned_data)
-            messages.success(
-                request,
-                f"Payment #{payment.pk} of {format_money(payment.amount)} {settings.PANEL_CURRENCY} "
-                "is waiting for approval. Your balance grows once it is approved.",
-            )
-            return redirect("funds")
-    payments = Paginator(
-        Payment.objects.filter(user=request.user).order_by("-id"), PAYMENTS_PER_PAGE
-    )
-    return render(
-        request,
-        "accounts/funds.html",
-        {
-            "methods": [(method, forms[code]) for code, method in METHODS.items()],
-            "page": payments.get_page(request.GET.get("page")),
-        },
-    )
 
 
 @login_required

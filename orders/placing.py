@@ -20,6 +20,7 @@ from accounts.models import User
 from catalog.models import Service
 from panel.db import prepared_cursor
 from panel.money import format_plain
+from payments.reversals import ordering_paused
 
 from .models import Order, OrderStatus
 from .types import spec_for
@@ -68,6 +69,8 @@ def place_order(
         terms = validate(service, fields)
         order = _charge(user, service, terms, client_reference)
         if order is None:
+            if ordering_paused(user.pk):
+                raise OrderError(PAUSED)
             raise _shortfall(user.pk, terms.charge)
     return order
 
@@ -109,7 +112,10 @@ def _shortfall(user_id: int, amount: Decimal) -> ledger.InsufficientFunds:
 
 # The order can be charged only while its service is on sale at the rate it was priced with.
 _GUARD = """EXISTS (SELECT 1 FROM catalog_service s JOIN catalog_category c ON c.id = s.category_id
-    WHERE s.id = %(service)s AND s.enabled AND s.available AND c.enabled AND s.rate = %(rate)s)"""
+    WHERE s.id = %(service)s AND s.enabled AND s.available AND c.enabled AND s.rate = %(rate)s)
+    AND NOT EXISTS (SELECT 1 FROM payments_reversal r WHERE r.user_id = %(user)s AND r.owed > 0)"""
+# ...and only while the customer owes nothing from a refunded or disputed payment (payments/).
+PAUSED = "Ordering is paused: a payment of yours was refunded or disputed. Please contact us."
 
 # Every column of orders_order the placement writes, and what: the order's terms as parameters,
 # every other column its model default (written here, not read from the model, so the
@@ -275,6 +281,8 @@ def place_mass_order(*, user: User, text: str, max_lines: int = 1000) -> MassOrd
             if None in orders:
                 raise _RollBack
     except _RollBack:
+        if ordering_paused(user.pk):
+            raise OrderError(PAUSED) from None
         raise _shortfall(user.pk, total) from None  # the balance as it is after the rollback
     return MassOrderResult(orders, errors, total)
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "outbox",
+    "payments",
     "demo",
 ]
 
@@ -167,6 +168,15 @@ LOGOUT_REDIRECT_URL = "login"
 # The currency every selling rate, balance and charge of the panel is in.
 PANEL_CURRENCY = env("PANEL_CURRENCY", default="USD")
 PANEL_NAME = env("PANEL_NAME", default="Boostly")
+
+# Payment gateways (payments/). PAYMENT_GATEWAY_URLS points a gateway's API and checkout at
+# another address, e.g. "razorpay=http://127.0.0.1:8766/razorpay": only the embedded demo and
+# the tests set it, to the local fakes (fakegateways/); production leaves it empty.
+PAYMENT_GATEWAY_URLS = env.dict("PAYMENT_GATEWAY_URLS", default={})
+# A gateway call (create an order or a checkout session, look a payment up) gives up after this.
+PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=15.0)
+# A webhook whose own timestamp is older than this is refused as a replay (seconds).
+PAYMENT_WEBHOOK_TOLERANCE = env.int("PAYMENT_WEBHOOK_TOLERANCE", default=300)
 
 # The panel's own /api/v2: requests per minute per key and per client IP (0: unlimited),
 # counted in Redis when there is one (RATELIMIT_REDIS_URL, default: the Redis broker).

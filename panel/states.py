@@ -25,7 +25,7 @@ class Move:
     target: str
     when: str  # what makes it happen
     money: str = ""  # what it does to the customer's balance
-    where: str = ""  # the module that makes it
+    where: str = ""  # the module that makes it: in the model's app, or a path from the top
 
 
 class IllegalMove(ValueError):
@@ -78,6 +78,10 @@ class StateTable:
     def _has(self, name: str) -> bool:
         return any(field.name == name for field in self.model._meta.concrete_fields)
 
+    def module(self, move: Move) -> str:
+        """The file that makes `move`, as a path from the top of the repository."""
+        return move.where if "/" in move.where else f"{self.model._meta.app_label}/{move.where}"
+
     def markdown(self) -> str:
         """The table as docs/design.md shows it."""
         lines = ["| from | to | when | money | where |", "|---|---|---|---|---|"]
@@ -85,6 +89,6 @@ class StateTable:
             source = self._names[m.source] if m.source else "–"
             lines.append(
                 f"| {source} | {self._names[m.target]} | {m.when} | {m.money or '–'} | "
-                f"`{self.model._meta.app_label}/{m.where}` |"
+                f"`{self.module(m)}` |"
             )
         return "\n".join(lines)

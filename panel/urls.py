@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v2/", api_v2),
     path("services", catalog_views.services, name="services"),
     path("", include("accounts.urls")),
+    path("", include("payments.urls")),
     path("", include("orders.urls")),
     path("admin/", admin.site.urls),
     path(

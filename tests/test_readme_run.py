@@ -26,7 +26,7 @@ def fetch(url: str) -> str | None:
         return None
 
 
-def make_run(tmp_path, port: int, sandbox_port: int):
+def make_run(tmp_path, port: int, sandbox_port: int, gateways_port: int):
     """`make run` on these ports, in a session of its own; its output goes to run.log."""
     env = {
         key: value
@@ -34,7 +34,10 @@ def make_run(tmp_path, port: int, sandbox_port: int):
         if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
     }
     env.update(
-        PANEL_VAR_DIR=str(tmp_path / "var"), PANEL_PORT=str(port), SANDBOX_PORT=str(sandbox_port)
+        PANEL_VAR_DIR=str(tmp_path / "var"),
+        PANEL_PORT=str(port),
+        SANDBOX_PORT=str(sandbox_port),
+        GATEWAYS_PORT=str(gateways_port),
     )
     log = open(tmp_path / "run.log", "w+")  # noqa: SIM115
     process = subprocess.Popen(
@@ -77,13 +80,13 @@ def stop(process) -> None:
 
 
 def started(tmp_path):
-    """`make run` serving its services page: (process, log, page, port, sandbox port).
+    """`make run` serving its services page: (process, log, page, ports).
 
     Free ports are picked by binding port 0 and releasing it: another process may take one
     before `make run` binds it. Then it exits at once, and it runs again on other ports."""
     for attempt in range(3):
-        port, sandbox_port = free_port(), free_port()
-        process, log = make_run(tmp_path, port, sandbox_port)
+        ports = port, sandbox_port, gateways_port = free_port(), free_port(), free_port()
+        process, log = make_run(tmp_path, port, sandbox_port, gateways_port)
         try:
             page = wait_until(
                 lambda: serving(process, port), timeout=180, interval=1,
@@ -97,13 +100,14 @@ def started(tmp_path):
         except BaseException:
             stop(process)
             raise
-        return process, log, page, port, sandbox_port
+        return process, log, page, ports
     raise AssertionError("unreachable")
 
 
 @pytest.mark.slow
 def test_make_run_serves_the_synced_catalog(tmp_path):
-    process, log, page, port, sandbox_port = started(tmp_path)
+    process, log, page, ports = started(tmp_path)
+    port = ports[0]
     try:
         log.seek(0)
         output = log.read()
@@ -115,9 +119,35 @@ def test_make_run_serves_the_synced_catalog(tmp_path):
         body = urllib.parse.urlencode({"key": key, "action": "balance"}).encode()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2", body, timeout=5) as response:  # noqa: S310
             assert json.loads(response.read()) == {"balance": "100.00", "currency": "USD"}
+        pay_by_card_at_the_fake_gateway(f"http://127.0.0.1:{port}", amount="20")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2", body, timeout=5) as response:  # noqa: S310
+            assert json.loads(response.read()) == {"balance": "120.00", "currency": "USD"}
     finally:
         stop(process)
     # Ctrl-C stopped every process it started: the ports are free again.
-    for p in (port, sandbox_port):
+    for p in ports:
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", p)) != 0
+
+
+def pay_by_card_at_the_fake_gateway(url: str, *, amount: str) -> None:
+    """The demo customer adds funds with Stripe Checkout, served by the fake gateways."""
+    import requests
+
+    browser = requests.Session()
+
+    def form_post(path: str, data: dict) -> requests.Response:
+        page = browser.get(f"{url}{path}", timeout=10).text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        return browser.post(
+            f"{url}{path}", {"csrfmiddlewaretoken": token, **data}, allow_redirects=False,
+            timeout=30,
+        )  # fmt: skip
+
+    form_post("/login", {"username": "demo", "password": "demo-customer"})
+    checkout = form_post("/funds", {"method": "stripe", "stripe-currency": "USD",
+                                    "stripe-amount": amount})  # fmt: skip
+    assert checkout.status_code == 302, checkout.text[:2000]
+    back = browser.post(f"{checkout.headers['Location']}/pay", allow_redirects=False, timeout=10)
+    payment = browser.get(back.headers["Location"], timeout=30)
+    assert payment.status_code == 200 and 'id="payment-status">Paid<' in payment.text

@@ -6,8 +6,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import ledger
 from accounts.models import LedgerEntry, Payment
-from accounts.payments import approve_payment
 from harness.customers import assert_ledger_balanced, fund
+from payments.crediting import approve_payment
 
 from .helpers import place
 

@@ -5,9 +5,9 @@ import time
 import pytest
 from django.db import transaction
 
+from harness.workers import start_for_tests
 from outbox import mail
 from outbox.models import MailStatus, OutboxMail
-from harness.workers import start_for_tests
 from tests.smtp import start_smtp
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

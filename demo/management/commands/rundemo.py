@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import BaseCommand, call_command
 
+from demo.gateways import demo_gateways
 from demo.setup import DEMO_ADMIN, DEMO_CUSTOMER, setup_demo
 from sandbox.process import SandboxProcess
 
@@ -28,8 +29,11 @@ class Command(BaseCommand):
             "--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", 8765))
         )
         parser.add_argument("--sandbox-speed", type=float, default=60.0)
+        parser.add_argument(  # the fake payment gateways (fakegateways/)
+            "--gateways-port", type=int, default=int(os.environ.get("GATEWAYS_PORT", 8766))
+        )
 
-    def handle(self, *args, host, port, sandbox_port, sandbox_speed, **options):
+    def handle(self, *args, host, port, sandbox_port, sandbox_speed, gateways_port, **options):
         # Ctrl-C and SIGTERM both stop everything, even when started from a script that left
         # SIGINT ignored for background jobs.
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -46,9 +50,13 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             demo = setup_demo(api_url=sandbox.api_url, api_key=sandbox.key)
             self.stdout.write(f"Sandbox provider synced: {demo.sync}")
-            processes = [self._spawn(command) for command in self._commands(host, port)]
-            self._banner(host, port, sandbox, demo.api_key)
-            self._supervise(processes)
+            # Payments: the fake gateways, and the web processes pointed at them.
+            with demo_gateways(port=gateways_port, panel_url=f"http://{host}:{port}") as env:
+                os.environ.update(env)
+                self.stdout.write(f"Fake payment gateways: {env['PAYMENT_GATEWAY_URLS']}")
+                processes = [self._spawn(command) for command in self._commands(host, port)]
+                self._banner(host, port, sandbox, demo.api_key)
+                self._supervise(processes)
         except KeyboardInterrupt:
             pass
         finally:
