@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from orders.models import Order, OrderStatus
+from pages.site import panel_name
+from pages.views import landing
 from panel.templatetags.panel import money
 
 from .apikeys import issue_key
@@ -62,7 +64,7 @@ def spent_on_orders(user: User) -> Decimal:
 @require_http_methods(["GET", "HEAD"])
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect("services")
+        return landing(request)  # visitors get the panel's front page
     recent = Order.objects.filter(user=request.user).select_related("service")[:RECENT_ORDERS]
     return render(
         request,
@@ -83,7 +85,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to {settings.PANEL_NAME}, {user.username}!")
+        messages.success(request, f"Welcome to {panel_name()}, {user.username}!")
         return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
 
