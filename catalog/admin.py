@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.template.response import TemplateResponse
 
+from panel.admin_secrets import SecretFieldsMixin
+
 from .balances import check_balance
 from .models import (
     Category,
@@ -19,39 +21,15 @@ from .sync import sync_provider
 from .upstream import UpstreamError
 
 
-class ProviderForm(forms.ModelForm):
-    # The key is write-only: never rendered back into the page; blank keeps the stored one.
-    api_key = forms.CharField(
-        label="API key",
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Stored secret, never shown. Leave blank to keep the current key.",
-    )
-
-    class Meta:
-        model = Provider
-        fields = [
-            "name",
-            "api_url",
-            "api_key",
-            "currency",
-            "exchange_rate",
-            "enabled",
-            "auto_import",
-        ]
-
-    def clean_api_key(self) -> str:
-        key = self.cleaned_data["api_key"].strip()
-        if key:
-            return key
-        if self.instance.pk:
-            return self.instance.api_key
-        raise forms.ValidationError("A new provider needs its API key.")
-
-
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
-    form = ProviderForm
+class ProviderAdmin(SecretFieldsMixin, admin.ModelAdmin):
+    # The key is write-only: never rendered back, not even to view-only staff.
+    secret_fields = ("api_key",)
+    fields = [
+        "name", "api_url", "api_key", "currency", "exchange_rate", "enabled", "auto_import",
+        "last_synced_at", "last_error", "last_error_at", "balance", "balance_currency",
+        "balance_checked_at", "created_at",
+    ]  # fmt: skip
     list_display = [
         "name", "api_url", "currency", "exchange_rate", "enabled", "auto_import", "balance",
         "balance_currency", "last_synced_at", "last_error",

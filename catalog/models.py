@@ -5,6 +5,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from panel.encryption import EncryptedTextField
+
 # An upstream cost per 1000 as the provider sent it (providers quote up to 5-6 decimals).
 COST = {"max_digits": 20, "decimal_places": 7}
 # A selling rate per 1000 in the panel currency: at most 4 decimals (panel.money).
@@ -41,8 +43,9 @@ class ServiceType(models.TextChoices):
 class Provider(models.Model):
     name = models.CharField(max_length=100, unique=True)
     api_url = models.URLField("API URL", max_length=500)
-    # Secret: masked in admin, never in logs, errors, task arguments or pages (see __repr__).
-    api_key = models.CharField("API key", max_length=255)
+    # Secret: encrypted at rest (panel/encryption.py), masked in admin, never in logs, errors,
+    # task arguments or pages (see __repr__).
+    api_key = EncryptedTextField("API key", max_length=255)
     currency = models.CharField(max_length=3, default="USD")
     exchange_rate = models.DecimalField(
         max_digits=20,

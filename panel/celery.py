@@ -48,6 +48,11 @@ app.conf.beat_schedule = {
         "task": "catalog.tasks.sync_all_providers",
         "schedule": crontab(minute="*/30"),
     },
+    "send-due-mail": {
+        # The mail outbox: what failed before, and what a lost task never sent.
+        "task": "outbox.tasks.send_due_mail",
+        "schedule": 60.0,
+    },
     "check-provider-balances": {
         "task": "catalog.tasks.check_all_balances",
         "schedule": crontab(minute="*/10"),

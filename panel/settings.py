@@ -23,6 +23,10 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="embedded-demo-only-not-a-secret")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Secrets at rest (panel/encryption.py): comma-separated Fernet keys, the first encrypts, all
+# decrypt. The fallback key only serves the embedded demo and the tests, like SECRET_KEY's.
+DEMO_FIELD_ENCRYPTION_KEY = "ZW1iZWRkZWQtZGVtby1vbmx5LW5vdC1hLXNlY3JldCE="
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEMO_FIELD_ENCRYPTION_KEY])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -39,6 +43,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "orders",
+    "outbox",
     "pages",
     "support",
 ]
@@ -140,7 +145,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 AXES_CLIENT_IP_CALLABLE = "panel.clientip.client_ip"
 
-# Email (password resets): printed on the console unless a backend is configured.
+# Email (password resets; notifications through the outbox): printed on the console unless a
+# backend is configured.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="panel@localhost")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
@@ -148,6 +154,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# Mail goes out from the worker (outbox/mail.py); a hung server must not hold it forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
