@@ -161,4 +161,3 @@ def _pk(object_id: str) -> int:
     if not (value.isascii() and value.isdigit() and len(value) < 19):
         raise Http404("No such ticket.")
     return int(value)
-

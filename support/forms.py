@@ -74,7 +74,7 @@ class ReplyForm(forms.Form):
 
 
 def parse_order_ids(text: str) -> list[int]:
-    """"1042, #1057 1060" → [1042, 1057, 1060]; anything else is an error."""
+    """ "1042, #1057 1060" → [1042, 1057, 1060]; anything else is an error."""
     ids = []
     for part in re.split(r"[\s,;]+", text.strip()):
         part = part.removeprefix("#")

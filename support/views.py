@@ -89,7 +89,9 @@ def _form_page(request, form, *, error: str = "", status: int = 200) -> HttpResp
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def ticket(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = get_object_or_404(Ticket.objects.select_related("department"), pk=pk, user=request.user)
+    ticket = get_object_or_404(
+        Ticket.objects.select_related("department"), pk=pk, user=request.user
+    )
     form = ReplyForm()
     error, status = "", 200
     if request.method == "POST":
