@@ -55,3 +55,12 @@ def ledger_invariant(request):
     yield
     if uses_db:
         assert unbalanced_users() == [], "balance != sum(ledger) after the test"
+
+
+@pytest.fixture(autouse=True)
+def fresh_public_cache():
+    """Every test starts with no cached public page (pages/cache.py keeps them in Redis, shared
+    across tests whose databases are rebuilt)."""
+    from pages.cache import invalidate
+
+    invalidate()
