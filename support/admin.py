@@ -48,8 +48,8 @@ class DepartmentFilter(admin.SimpleListFilter):
         return [(d.pk, d.name) for d in staff_departments(request.user)]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
+        value = str(self.value() or "")
+        if value.isdigit():
             return queryset.filter(department_id=int(value))
         return queryset
 
