@@ -37,7 +37,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 
     def build() -> str:
         context = {
-            "site": site,
+            "panel_site": site,
             "platforms": platforms(site.platforms, category_summaries()),
             "featured": featured_services(site.featured_ids),
             "latest_posts": list(Post.objects.published().only("title", "slug", "summary")[:3]),
