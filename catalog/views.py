@@ -30,8 +30,7 @@ def services(request: HttpRequest) -> HttpResponse:
     context = {
         "summaries": summaries,
         "count": sum(s.count for s in summaries),
-        "opened": opened,
-        "opened_rows": _category_table(opened) if opened else "",
+        "categories_html": _categories(summaries, opened),
     }
     return render(request, "catalog/services.html", context)
 
@@ -52,6 +51,21 @@ def services_search(request: HttpRequest) -> HttpResponse:
     """Search results as an HTML fragment (live search in services.js)."""
     context = _search_context(request, _query(request))
     return render(request, "catalog/_search_results.html", context)
+
+
+def _categories(summaries, opened: int | None) -> str:
+    """The collapsed categories (one opened without JavaScript: `?category=`)."""
+
+    def build() -> str:
+        context = {
+            "summaries": summaries,
+            "opened": opened,
+            "opened_rows": _category_table(opened) if opened else "",
+            "panel_site": current_site(),
+        }
+        return render_to_string("catalog/_categories.html", context)
+
+    return cached(f"services:categories:{opened or 0}", build, timeout=catalog_timeout())
 
 
 def _category_table(category_id: int) -> str:
