@@ -23,7 +23,9 @@ def services(request: HttpRequest) -> HttpResponse:
     query = _query(request)
     if query:
         return render(request, "catalog/services.html", _search_context(request, query))
-    summaries = cached("services:summaries", category_summaries, timeout=catalog_timeout())
+    summaries = cached(
+        "services:summaries", category_summaries, scopes=("catalog",), timeout=catalog_timeout()
+    )
     opened = _int(request.GET.get("category"))
     if opened not in {s.id for s in summaries}:
         opened = None
@@ -39,7 +41,9 @@ def services(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def services_category(request: HttpRequest, category_id: int) -> HttpResponse:
     """One category's rows as an HTML fragment (opened on the page by services.js)."""
-    summaries = cached("services:summaries", category_summaries, timeout=catalog_timeout())
+    summaries = cached(
+        "services:summaries", category_summaries, scopes=("catalog",), timeout=catalog_timeout()
+    )
     if category_id not in {s.id for s in summaries}:
         raise Http404("No such category on sale.")
     return HttpResponse(_category_table(category_id))

@@ -35,7 +35,7 @@ class Site:
 
 
 def current() -> Site:
-    return cached("site", load_site)
+    return cached("site", load_site, scopes=("site",))
 
 
 def load_site() -> Site:

@@ -51,7 +51,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 @gzip_page
 @require_http_methods(["GET", "HEAD"])
 def page(request: HttpRequest, slug: str) -> HttpResponse:
-    found = cached(f"page:{slug}", lambda: _page_content(slug))
+    found = cached(f"page:{slug}", lambda: _page_content(slug), scopes=("site",))
     return render(request, "pages/page.html", found)
 
 
@@ -84,14 +84,14 @@ def blog(request: HttpRequest) -> HttpResponse:
             "pages": page_obj.paginator.num_pages,
         }
 
-    context = cached(f"blog:{number}", build, timeout=_timeout)
+    context = cached(f"blog:{number}", build, scopes=("site",), timeout=_timeout)
     return render(request, "pages/blog.html", context)
 
 
 @gzip_page
 @require_http_methods(["GET", "HEAD"])
 def post(request: HttpRequest, slug: str) -> HttpResponse:
-    found = cached(f"post:{slug}", lambda: _post_content(slug), timeout=_timeout)
+    found = cached(f"post:{slug}", lambda: _post_content(slug), scopes=("site",), timeout=_timeout)
     return render(request, "pages/post.html", found)
 
 

@@ -54,13 +54,15 @@ def test_make_run_serves_the_synced_catalog(tmp_path):
         page = None
         for _ in range(180):  # bounded: up to about 3 minutes for install, migrate and sync
             page = fetch(f"http://127.0.0.1:{port}/services")
-            if page and 'class="service"' in page or process.poll() is not None:
+            if page and 'class="category"' in page or process.poll() is not None:
                 break
             time.sleep(1)
         log.seek(0)
         output = log.read()
-        assert page and 'class="service"' in page, output
-        assert page.count('class="service"') > 1000
+        assert page and 'class="category"' in page, output
+        assert page.count('<details class="category"') > 40  # 5,000 services, by category
+        found = fetch(f"http://127.0.0.1:{port}/services/search?q=instagram+followers")
+        assert found.count('class="service"') > 50
         assert "admin / admin-demo" in output and "demo / demo-customer" in output
         # The printed API key works at once, with the demo funds.
         key = re.search(r"key of demo: (\S+)", output).group(1)

@@ -165,3 +165,23 @@ def _admin_form_data(response) -> dict:
                 if value is not None and value is not False:
                     data[f"{prefix}-{i}-{name}"] = value
     return data
+
+
+def test_an_uploaded_logo_shows_in_the_header_and_social_tags(client, site, settings, tmp_path):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (64, 64), "purple").save(buffer, "PNG")
+    site.logo.save("logo.png", SimpleUploadedFile("logo.png", buffer.getvalue()), save=True)
+    url = f"/uploads/{site.logo.name}"
+    try:
+        html = client.get("/").content.decode()
+        assert f'<img src="{url}" alt="" class="brand-logo"' in html
+        assert f'<meta property="og:image" content="http://testserver{url}">' in html
+        logo = client.get(url)
+        assert logo.status_code == 200 and logo["Content-Type"] == "image/png"
+    finally:
+        site.logo.delete(save=False)
