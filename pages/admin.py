@@ -1,5 +1,6 @@
 """The public site in admin: one site-settings page, content pages and the blog."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -38,7 +39,7 @@ class SiteSettingsAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         """Straight to the one row: a list of one is a needless click."""
-        SiteSettings.objects.get_or_create(pk=1, defaults={"name": "Panel"})
+        SiteSettings.objects.get_or_create(pk=1, defaults={"name": settings.PANEL_NAME})
         return HttpResponseRedirect(reverse("admin:pages_sitesettings_change", args=[1]))
 
 

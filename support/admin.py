@@ -18,8 +18,10 @@ from .tickets import close_ticket, staff_departments, staff_tickets
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "description", "active", "email", "group_names", "position"]
-    list_editable = ["active", "position"]
+    list_display = [
+        "name", "description", "active", "handles_orders", "email", "group_names", "position",
+    ]  # fmt: skip
+    list_editable = ["active", "handles_orders", "position"]
     filter_horizontal = ["groups"]
     search_fields = ["name"]
 

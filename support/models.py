@@ -24,6 +24,10 @@ class Department(models.Model):
         help_text="Only staff in one of these groups see its tickets (none: every support "
         "staff member). Superusers see every department.",
     )  # fmt: skip
+    handles_orders = models.BooleanField(
+        "orders desk", default=False,
+        help_text="“Need help with this order?” opens tickets here.",
+    )  # fmt: skip
     email = models.EmailField(
         blank=True, help_text="Where its new tickets and replies are mailed while unassigned; "
         "empty: to its staff.",

@@ -76,7 +76,7 @@ def _prefill(request: HttpRequest) -> dict:
     if order_id and Order.objects.filter(pk=order_id, user=request.user).exists():
         initial["orders"] = str(order_id)
         initial["subject"] = f"Order #{order_id}"
-        orders_desk = Department.objects.filter(active=True, name__icontains="order").first()
+        orders_desk = Department.objects.filter(active=True, handles_orders=True).first()
         if orders_desk and "department" not in initial:
             initial["department"] = orders_desk.pk
     return initial

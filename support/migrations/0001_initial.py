@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 ('description', models.CharField(blank=True, max_length=200)),
                 ('position', models.PositiveSmallIntegerField(default=0)),
                 ('active', models.BooleanField(default=True, help_text='Customers can open tickets in it.')),
+                ('handles_orders', models.BooleanField(default=False, help_text='“Need help with this order?” opens tickets here.', verbose_name='orders desk')),
                 ('email', models.EmailField(blank=True, help_text='Where its new tickets and replies are mailed while unassigned; empty: to its staff.', max_length=254)),
                 ('groups', models.ManyToManyField(blank=True, help_text='Only staff in one of these groups see its tickets (none: every support staff member). Superusers see every department.', related_name='support_departments', to='auth.group')),
             ],

@@ -3,16 +3,21 @@
 from django.db import migrations
 
 DEPARTMENTS = [
-    ("Payments", "Payment related queries only: top-ups, refunds to your balance.", 0),
-    ("Orders & account", "Help with orders, refills, cancels and your account.", 1),
+    ("Payments", "Payment related queries only: top-ups, refunds to your balance.", 0, False),
+    ("Orders & account", "Help with orders, refills, cancels and your account.", 1, True),
 ]
 
 
 def create(apps, schema_editor):
     Department = apps.get_model("support", "Department")
-    for name, description, position in DEPARTMENTS:
+    for name, description, position, handles_orders in DEPARTMENTS:
         Department.objects.get_or_create(
-            name=name, defaults={"description": description, "position": position}
+            name=name,
+            defaults={
+                "description": description,
+                "position": position,
+                "handles_orders": handles_orders,
+            },
         )
 
 
