@@ -100,3 +100,13 @@ def test_a_ticket_that_fails_to_open_mails_nobody(client, smtp, alice, bob_order
     response = open_as(client, alice, orders_desk, orders=str(bob_order.pk))
     assert response.status_code == 400
     assert not OutboxMail.objects.exists()
+
+
+def test_a_department_limited_to_a_group_mails_only_that_groups_staff(
+    client, smtp, alice, sam, tess, fin, finance, payments
+):
+    payments.groups.set([finance])
+    open_as(client, alice, payments)
+    send_all()
+    # fin (finance) and sam (a superuser works every department); not tess.
+    assert recipients(smtp)[0][0] == "fin@example.com, sam@example.com"
