@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,7 +41,8 @@ def cached(
     """`build()`'s value for `name` in the current versions of `scopes`, built on a miss.
     `timeout` (seconds) may be a function, asked only on a miss."""
     try:
-        key = "public:" + ":".join(str(v) for v in _versions(tuple(scopes))) + f":{name}"
+        versions = ":".join(str(v) for v in _versions(tuple(scopes)))
+        key = f"{_prefix()}:{versions}:{name}"
         value = cache.get(key)
     except Exception:
         log.warning("public cache unavailable; building %s", name, exc_info=True)
@@ -72,4 +74,10 @@ def _versions(scopes: tuple[str, ...]) -> list[int]:
 
 
 def _version_key(scope: str) -> str:
-    return f"public:version:{scope}"
+    return f"{_prefix()}:version:{scope}"
+
+
+def _prefix() -> str:
+    """Per database: panels (or a test run and a dev server) sharing one Redis never read
+    each other's pages."""
+    return f"public:{connection.settings_dict['NAME']}"
