@@ -7,7 +7,7 @@ RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml
  && pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN SECRET_KEY=build python manage.py collectstatic --noinput
-RUN useradd --system --home /app panel && mkdir -p /app/var && chown -R panel /app/var
+RUN useradd --system --home /app panel && mkdir -p /app/var/media /app/var/private && chown -R panel /app/var
 USER panel
 EXPOSE 8000
 # Granian WSGI, 2 workers with one blocking thread each: measured best throughput and p99

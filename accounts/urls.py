@@ -1,6 +1,7 @@
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from pages.site import lazy_panel_name
 
 from . import views
 from .forms import PasswordChangeForm
@@ -41,7 +42,7 @@ urlpatterns = [
             template_name="registration/reset_password.html",
             email_template_name="registration/reset_password_email.txt",
             subject_template_name="registration/reset_password_subject.txt",
-            extra_email_context={"PANEL_NAME": settings.PANEL_NAME},
+            extra_email_context={"PANEL_NAME": lazy_panel_name()},
         ),
         name="password_reset",
     ),

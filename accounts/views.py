@@ -8,7 +8,6 @@ Log in, log out and the password pages are Django's own views with the panel's t
 from decimal import Decimal
 
 from axes.utils import reset as reset_login_failures
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -21,6 +20,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from orders.models import Order, shown_in
+from pages.site import panel_name
+from pages.views import landing
 
 from .apikeys import issue_key
 from .forms import EmailForm, SetPasswordForm, SignupForm
@@ -54,7 +55,7 @@ def spent_on_orders(user: User) -> Decimal:
 @require_http_methods(["GET", "HEAD"])
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect("services")
+        return landing(request)  # visitors get the panel's front page
     recent = Order.objects.filter(user=request.user).select_related("service")[:RECENT_ORDERS]
     return render(
         request,
@@ -75,7 +76,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to {settings.PANEL_NAME}, {user.username}!")
+        messages.success(request, f"Welcome to {panel_name()}, {user.username}!")
         return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
 

@@ -1,15 +1,13 @@
-"""Catalog sync into PostgreSQL: 5,000 and 20,000 sandbox services, and the services page.
+"""Catalog sync into PostgreSQL: 5,000 and 20,000 sandbox services.
 
     .venv/bin/python bench/catalog_sync.py
 
 For each size: the first sync (fetch, parse, upsert, import, price), a second sync with
 nothing changed, and a sync after 10% of the costs changed — seconds and query counts — next
 to a bare bulk upsert of the same rows (one INSERT … ON CONFLICT, no parsing, no ORM) timed in
-the same run. Then the services page with 5,000 services: server time of the first request
-after start (cold) and the median of 20.
+the same run. The public services page has its own benchmark: bench/public_pages.py.
 """
 
-import statistics
 import time
 from decimal import Decimal
 
@@ -17,11 +15,10 @@ from _setup import setup_django
 
 setup_django()
 
-from django.db import connection, reset_queries  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from catalog.models import MarkupRule, Provider, Service, UpstreamService  # noqa: E402
+from catalog.models import MarkupRule, Provider, UpstreamService  # noqa: E402
 from catalog.sync import sync_provider  # noqa: E402
 from sandbox.process import SandboxProcess  # noqa: E402
 
@@ -94,35 +91,10 @@ def bench_sync(sandbox: SandboxProcess, size: int) -> None:
     print(f"  {'bare bulk upsert, same rows':26} {bare:6.3f} s    1 query")
 
 
-def bench_page(sandbox: SandboxProcess) -> None:
-    wipe()
-    sandbox.catalog(services=5000, seed=5000)
-    provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
-    sync_provider(provider)
-    connection.close()  # cold: a new connection, nothing cached in the process
-    client = Client()
-    times = []
-    for _ in range(21):
-        reset_queries()
-        with CaptureQueriesContext(connection) as queries:
-            start = time.perf_counter()
-            response = client.get("/services")
-            times.append(time.perf_counter() - start)
-        assert response.status_code == 200
-    shown = response.content.count(b'class="service"')
-    print(
-        f"\nservices page, {Service.objects.count():,} services ({shown:,} shown, "
-        f"{len(response.content) / 1e6:.1f} MB, {len(queries)} queries)"
-    )
-    print(f"  first request (cold) {times[0] * 1000:6.1f} ms")
-    print(f"  median of next 20    {statistics.median(times[1:]) * 1000:6.1f} ms")
-
-
 def main() -> None:
     with SandboxProcess(services=5000) as sandbox:
         for size in (5000, 20000):
             bench_sync(sandbox, size)
-        bench_page(sandbox)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "axes",
     "panel",
     "accounts",
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "orders",
     "outbox",
     "payments",
+    "pages",
+    "support",
     "demo",
 ]
 
@@ -74,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "panel.context_processors.panel",
+                "pages.context_processors.site",  # after panel's: PANEL_NAME from site settings
                 "orders.admin_counts.admin_index",
             ],
         },
@@ -165,6 +169,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# The panel's public address, for links in mails sent by the worker (no request at hand).
+PANEL_URL = env("PANEL_URL", default="http://127.0.0.1:8000")
+
 # The currency every selling rate, balance and charge of the panel is in.
 PANEL_CURRENCY = env("PANEL_CURRENCY", default="USD")
 PANEL_NAME = env("PANEL_NAME", default="Boostly")
@@ -196,6 +203,19 @@ UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=30.0)
 UPSTREAM_DEADLINE = env.float("UPSTREAM_DEADLINE", default=60.0)
 
+# Files customers and admins upload, under var/ (outside the web root): logos and blog covers
+# (public, served by pages.views.upload) and ticket attachments (served only to their owner
+# and staff by support.views).
+PUBLIC_MEDIA_ROOT = Path(env("PUBLIC_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
+
+# Support tickets: per customer, at most this many new tickets per hour and messages per hour;
+# at most this many image attachments per message, each at most this many bytes.
+SUPPORT_TICKETS_PER_HOUR = env.int("SUPPORT_TICKETS_PER_HOUR", default=5)
+SUPPORT_MESSAGES_PER_HOUR = env.int("SUPPORT_MESSAGES_PER_HOUR", default=30)
+SUPPORT_ATTACHMENTS_PER_MESSAGE = env.int("SUPPORT_ATTACHMENTS_PER_MESSAGE", default=3)
+SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=2 * 1024 * 1024)
+
 # Celery: the embedded default is a filesystem broker that needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -215,6 +235,29 @@ RATELIMIT_REDIS_URL = env(
     "RATELIMIT_REDIS_URL",
     default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "",
 )
+# The cache of the public pages (pages/cache.py), shared by every web process: Redis
+# (CACHE_URL, default: the Redis broker) or, in the embedded demo, files under var/cache.
+# Its clear() would empty the whole Redis database: the pages invalidate by version instead.
+CACHE_URL = env("CACHE_URL", default=RATELIMIT_REDIS_URL)
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "panel-cache",
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+# Fragments of the public pages that show rates: at most this old (seconds), since a catalog
+# sync reprices in bulk; every admin edit refreshes them at once.
+PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=60)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -124,3 +124,24 @@ def ledger_invariant(request):
     yield
     if uses_db:
         assert unbalanced_users() == [], "balance != sum(ledger) after the test"
+
+
+@pytest.fixture(autouse=True)
+def fresh_public_cache(request):
+    """Every test starts with no stale public page (pages/cache.py keeps them in Redis, shared
+    across tests whose databases are rebuilt) and, when it uses the database, with the site
+    settings loaded: a page's first render costs no more queries than its next."""
+    from pages.cache import invalidate
+
+    invalidate()
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+    } & set(request.fixturenames)
+    if uses_db:
+        for name in ("transactional_db", "db"):
+            if name in request.fixturenames:
+                request.getfixturevalue(name)
+        from pages.site import current
+
+        current()

@@ -55,7 +55,7 @@ def serving(process, port: int) -> str | None:
     """The services page once it lists services, or None while starting (bounded by the
     caller); raises if `make run` exited."""
     page = fetch(f"http://127.0.0.1:{port}/services")
-    if page and 'class="service"' in page:
+    if page and 'class="category"' in page:
         return page
     if process.poll() is not None:
         raise ChildProcessError(f"make run exited with {process.returncode}")
@@ -111,8 +111,10 @@ def test_make_run_serves_the_synced_catalog(tmp_path):
     try:
         log.seek(0)
         output = log.read()
-        assert page and 'class="service"' in page, output
-        assert page.count('class="service"') > 1000
+        assert page and 'class="category"' in page, output
+        assert page.count('<details class="category"') > 40  # 5,000 services, by category
+        found = fetch(f"http://127.0.0.1:{port}/services/search?q=instagram+followers")
+        assert found.count('class="service"') > 50
         assert "admin / admin-demo" in output and "demo / demo-customer" in output
         # The printed API key works at once, with the demo funds.
         key = re.search(r"key of demo: (\S+)", output).group(1)

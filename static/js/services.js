@@ -1,42 +1,71 @@
-// Live filtering of the services table; the form still works without JavaScript (?q=).
+// The services page: a category's rows are fetched when it is opened, and the search box
+// searches every service on the server as you type. Without JavaScript the same links and the
+// search form load the same HTML as whole pages.
 (function () {
-  const table = document.getElementById("services");
-  const search = document.getElementById("service-search");
-  const jump = document.getElementById("category-jump");
-  if (!table || !search) return;
-  const groups = Array.from(table.tBodies).map((body) => ({
-    body,
-    category: (body.dataset.category || "").toLowerCase(),
-    rows: Array.from(body.querySelectorAll("tr.service")).map((row) => ({
-      row,
-      text: row.dataset.id + " " + row.querySelector(".name").firstChild.textContent.toLowerCase(),
-    })),
-  }));
-  let pending = 0;
-  function apply() {
-    const terms = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    let shown = 0;
-    for (const group of groups) {
-      let visible = 0;
-      for (const { row, text } of group.rows) {
-        const hay = text + " " + group.category;
-        const match = terms.every((t) => hay.includes(t));
-        row.hidden = !match;
-        if (match) visible++;
-      }
-      group.body.hidden = visible === 0;
-      shown += visible;
-    }
-    document.getElementById("no-match").hidden = shown !== 0;
+  "use strict";
+  const form = document.getElementById("service-search-form");
+  const input = document.getElementById("service-search");
+  const area = document.getElementById("search-area");
+  const categories = document.getElementById("categories");
+
+  function load(details) {
+    if (details.hasAttribute("data-loaded")) return;
+    details.setAttribute("data-loaded", "");
+    const box = details.querySelector(".category-rows");
+    box.setAttribute("aria-busy", "true");
+    fetch(details.dataset.src, { headers: { Accept: "text/html" } })
+      .then((response) => {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
+      })
+      .then((html) => { box.innerHTML = html; })
+      .catch(() => { details.removeAttribute("data-loaded"); })
+      .finally(() => { box.removeAttribute("aria-busy"); });
   }
-  search.addEventListener("input", () => {
-    cancelAnimationFrame(pending);
-    pending = requestAnimationFrame(apply);
+
+  if (categories) {
+    categories.addEventListener("toggle", (event) => {
+      if (event.target.open) load(event.target);
+    }, true);
+    const target = location.hash && document.querySelector("details" + CSS.escape(location.hash));
+    if (target) { target.open = true; }
+  }
+
+  if (!form || !input || !area) return;
+  let timer = 0;
+  let controller = null;
+  function search() {
+    const query = input.value.trim();
+    const url = new URL(location.href);
+    if (query) url.searchParams.set("q", query); else url.searchParams.delete("q");
+    url.searchParams.delete("page");
+    url.searchParams.delete("category");
+    history.replaceState(null, "", url);
+    if (controller) controller.abort();
+    if (!query) {
+      if (!categories) { location.assign(form.action); return; }
+      area.innerHTML = "";
+      if (categories) categories.hidden = false;
+      return;
+    }
+    controller = new AbortController();
+    fetch(form.dataset.searchUrl + "?q=" + encodeURIComponent(query), { signal: controller.signal })
+      .then((response) => response.text())
+      .then((html) => {
+        area.innerHTML = html;
+        if (categories) categories.hidden = true;
+      })
+      .catch(() => {});
+  }
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, 250);
   });
-  if (jump) {
-    jump.addEventListener("change", () => {
-      const target = jump.value && document.getElementById(jump.value);
-      if (target) target.scrollIntoView({ behavior: "smooth", block: "start" });
+  if (categories) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      clearTimeout(timer);
+      search();
     });
   }
 })();

@@ -12,10 +12,10 @@ from .helpers import place
 pytestmark = pytest.mark.django_db
 
 
-def test_anonymous_visitors_are_sent_to_the_services_page(client):
+def test_anonymous_visitors_get_the_landing_page(client):
     response = client.get("/")
-    assert response.status_code == 302
-    assert response["Location"] == "/services"
+    assert response.status_code == 200
+    assert "pages/landing.html" in [t.name for t in response.templates]
 
 
 def test_dashboard_shows_balance_spending_and_orders_by_status(alice_client, alice, service):

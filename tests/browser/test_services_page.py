@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from catalog.models import Category
 from harness.catalog import make_provider, make_service, make_upstream
@@ -18,22 +19,32 @@ def catalog():
     make_service(
         make_upstream(provider, name="HQ views", rate="1.5", dripfeed=True), category=views
     )
+    return {"followers": followers, "views": views}
 
 
-def test_live_search_hides_rows_and_empty_categories(live_server, page, catalog):
+def test_opening_a_category_loads_its_rows(live_server, page, catalog):
     page.goto(f"{live_server.url}/services")
-    assert page.locator("tr.service:visible").count() == 3
+    assert page.locator("tr.service").count() == 0
+    page.click(f"#c{catalog['views'].pk} summary")
+    expect(page.locator(f"#c{catalog['views'].pk} tr.service")).to_have_count(1)
+    expect(page.locator(f"#c{catalog['views'].pk} tr.service")).to_contain_text("HQ views")
 
-    page.fill("#service-search", "views")
-    page.wait_for_function("document.querySelectorAll('tr.service:not([hidden])').length === 1")
-    assert page.locator("tr.service:visible").inner_text().count("HQ views") == 1
-    assert page.locator("tbody[data-category='Instagram Followers']").is_hidden()
+
+def test_live_search_finds_services_in_closed_categories(live_server, page, catalog):
+    page.goto(f"{live_server.url}/services")
+    page.fill("#service-search", "views hq")
+    expect(page.locator("#search-results tr.service")).to_have_count(1)
+    expect(page.locator("#search-results")).to_contain_text("HQ views")
+    expect(page.locator("#categories")).to_be_hidden()
+    assert "q=views+hq" in page.url or "q=views%20hq" in page.url
 
     page.fill("#service-search", "no such thing")
-    page.wait_for_selector("#no-match", state="visible")
+    expect(page.locator("#search-results")).to_contain_text("No service matches")
+    page.fill("#service-search", "")
+    expect(page.locator("#categories")).to_be_visible()
 
 
-def test_search_works_without_javascript(live_server, browser, catalog):
+def test_the_page_works_without_javascript(live_server, browser, catalog):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{live_server.url}/services")
@@ -41,12 +52,18 @@ def test_search_works_without_javascript(live_server, browser, catalog):
     page.click("button[type=submit]")
     assert page.locator("tr.service").count() == 1
     assert "Cheap followers" in page.locator("tr.service").inner_text()
+    page.goto(f"{live_server.url}/services")
+    page.click(f"#c{catalog['followers'].pk} summary")
+    page.click(f"#c{catalog['followers'].pk} .loading a")
+    assert page.locator("tr.service").count() == 2
     context.close()
 
 
 def test_services_page_reads_on_a_phone(live_server, phone, catalog, tmp_path):
     phone.goto(f"{live_server.url}/services")
+    phone.click(f"#c{catalog['followers'].pk} summary")
     row = phone.locator("tr.service").first
+    expect(row).to_be_visible()
     assert row.bounding_box()["width"] <= 390
     # Nothing wider than the screen: no sideways scrolling on a phone.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

@@ -162,6 +162,7 @@ def test_a_running_order_becomes_one_cancel_request(alice_client, alice_with_100
     assert messages_of(response) == [f"Cancel requested for order #{order.pk}."]
     assert actions_cell(response.content.decode(), order) == (
         '<span class="request-note">Cancel requested</span>'
+        f'<a class="order-help" href="/support/new?order={order.pk}">Need help with this order?</a>'
     )
     assert Order.objects.get(pk=order.pk).status == OrderStatus.IN_PROGRESS
     assert refunds(order) == []  # the poller refunds when the upstream says Canceled
