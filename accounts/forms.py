@@ -1,6 +1,8 @@
 """Forms of the account pages and of the accounts admin: parsing and checking only."""
 
+import zoneinfo
 from decimal import Decimal
+from functools import cache
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
@@ -61,6 +63,45 @@ class EmailForm(forms.ModelForm):
         if commit:
             # Only this column: a full save would write back a stale balance (PasswordOnlySave).
             user.save(update_fields=["email"])
+        return user
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone this machine knows, UTC first, the rest by name."""
+    names = sorted(zoneinfo.available_timezones() - {"UTC", "localtime", "Factory"})
+    return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
+
+
+class SettingsForm(forms.ModelForm):
+    """The customer's time zone and which mails they get."""
+
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        help_text="Dates and times on your pages are shown in this zone.",
+    )
+
+    class Meta:
+        model = User
+        fields = (
+            "time_zone",
+            "notify_completed",
+            "notify_partial",
+            "notify_canceled",
+            "notify_refill",
+        )
+        labels = {
+            "notify_completed": "An order is completed",
+            "notify_partial": "An order ends partial (with the refund)",
+            "notify_canceled": "An order is canceled or fails (with the refund)",
+            "notify_refill": "A refill is done",
+        }
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        if commit:
+            # Only these columns: a full save would write back a stale balance.
+            user.save(update_fields=list(self.Meta.fields))
         return user
 
 

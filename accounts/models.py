@@ -15,6 +15,14 @@ class User(AbstractUser):
     """
 
     balance = models.DecimalField(**MONEY, default=Decimal(0), editable=False)
+    # The customer's own settings (the account page): where times are shown, which mails come.
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="Times on the customer's pages are shown in it."
+    )
+    notify_completed = models.BooleanField("mail when an order completes", default=True)
+    notify_partial = models.BooleanField("mail when an order ends partial", default=True)
+    notify_canceled = models.BooleanField("mail when an order is canceled", default=True)
+    notify_refill = models.BooleanField("mail when a refill is done", default=True)
 
     def save(self, **kwargs):
         # A full save would write back the balance read when the object was loaded, undoing

@@ -24,7 +24,7 @@ from pages.site import panel_name
 from pages.views import landing
 
 from .apikeys import issue_key
-from .forms import EmailForm, SetPasswordForm, SignupForm
+from .forms import EmailForm, SetPasswordForm, SettingsForm, SignupForm
 from .models import ApiKey, LedgerEntry, LedgerKind, User
 
 RECENT_ORDERS = 10
@@ -93,12 +93,22 @@ def transactions(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def account(request: HttpRequest) -> HttpResponse:
-    form = EmailForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
+    """The email form and the settings form (time zone, mails): each posts on its own."""
+    posted = request.POST if request.method == "POST" else None
+    which = request.POST.get("form") if posted else None
+    form = EmailForm(posted if which != "settings" else None, instance=request.user)
+    settings_form = SettingsForm(
+        posted if which == "settings" else None, instance=request.user, prefix="settings"
+    )
+    if posted and which == "settings" and settings_form.is_valid():
+        settings_form.save()
+        messages.success(request, "Your settings are saved.")
+        return redirect("account")
+    if posted and which != "settings" and form.is_valid():
         form.save()
         messages.success(request, "Your email address is saved.")
         return redirect("account")
-    return render(request, "accounts/account.html", {"form": form})
+    return render(request, "accounts/account.html", {"form": form, "settings_form": settings_form})
 
 
 @login_required

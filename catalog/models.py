@@ -183,6 +183,9 @@ class Service(models.Model):
     cancel = models.BooleanField(default=False, editable=False)
     dripfeed = models.BooleanField(default=False, editable=False)
     offers = models.ManyToManyField(UpstreamService, through="ServiceOffer", related_name="+")
+    # Average time per 1000 of the panel's own recent completed orders, in seconds; empty:
+    # not enough data. Kept by a beat job (catalog/averages.py), never computed per request.
+    average_seconds = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

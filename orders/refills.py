@@ -6,12 +6,14 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from catalog.upstream import ItemError, UpstreamError
 
+from . import notifications
 from .ids import parse_id
 from .models import Order, OrderStatus, Refill, RequestStatus
 from .states import REFILLS
@@ -105,7 +107,10 @@ def _record_refill_statuses(chunk: dict[str, int], answers: dict) -> int:
         update = {"upstream_status": answer[:64], "last_checked_at": now, "updated_at": now}
         done = REFILL_DONE.get(answer.strip().lower())
         if done:
-            REFILLS.move(pk=pk, source=R.ACCEPTED, target=done, **update)
+            with transaction.atomic():  # the mail exists exactly when the refill is done
+                moved = REFILLS.move(pk=pk, source=R.ACCEPTED, target=done, **update)
+                if moved and done == R.COMPLETED:
+                    notifications.refill_done(pk)
         else:
             Refill.objects.filter(pk=pk, status=R.ACCEPTED).update(**update)
     return len(chunk)

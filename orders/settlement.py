@@ -14,6 +14,7 @@ from accounts import ledger
 from accounts.models import LedgerKind, User
 from panel.money import MONEY_PLACES
 
+from . import notifications
 from .models import Order, OrderStatus, RequestStatus
 from .states import CANCELS, ORDERS
 
@@ -61,6 +62,7 @@ def settle(
                 memo=memo[:500],
                 by=by,
             )
+        notifications.order_settled(order.pk, status, refund)  # its mail, if the customer wants it
     order.status, order.refunded = status, refund
     for name, value in fields.items():
         setattr(order, name, value)

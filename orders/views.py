@@ -5,7 +5,6 @@ judge of an order and its charge; the page's script only previews the charge.
 """
 
 from decimal import Decimal
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,15 @@ from panel.money import format_money
 
 from . import forms
 from .cancels import request_cancel
+from .customer_list import (
+    TABS,
+    Filters,
+    again_url,
+    csv_lines,
+    customer_orders,
+    recent_services,
+    tab_counts,
+)
 from .models import (
     REFILL_STATUS,
     SHOWN,
@@ -34,7 +43,6 @@ from .models import (
     OrderStatus,
     Refill,
     RequestStatus,
-    shown_in,
 )
 from .placing import (
     LineError,
@@ -64,7 +72,22 @@ def order_new(request):
             service = get_service(request.GET["service"])
         except OrderError as exc:
             error = exc.detail
-    return _order_page(request, service=service, top_error=error)
+    values = _again_values(request.GET, service) if service else {}
+    return _order_page(request, service=service, values=values, top_error=error)
+
+
+def _again_values(params, service) -> dict[str, str]:
+    """The form's first values from the address ("order again": `link`, `quantity`): only
+    what could be right — printable text of a link's length, a whole number within the
+    service's limits. Anything else is left out; placing judges the rest, as ever."""
+    values = {}
+    link = params.get("link", "").strip()
+    if link and len(link) <= 2000 and link.isprintable():
+        values["link"] = link
+    quantity = _int(params.get("quantity"))
+    if quantity is not None and service.min <= quantity <= service.max:
+        values["quantity"] = str(quantity)
+    return values
 
 
 def _order_post(request):
@@ -268,59 +291,56 @@ def _mass_page(request, *, text="", error="", shortfall="", errors=(), placed=()
 # --- orders list ----------------------------------------------------------------------------
 
 
-class Tab(NamedTuple):
-    slug: str
-    label: str
-    statuses: tuple[str, ...]  # none: every order
-
-
-# The orders list's tabs; which statuses each shows is orders.models.SHOWN's `tab`.
-TABS = (
-    Tab("", "All", ()),
-    *(
-        Tab(slug, label, shown_in(slug))
-        for slug, label in [
-            ("pending", "Pending"),
-            ("in_progress", "In progress"),
-            ("completed", "Completed"),
-            ("partial", "Partial"),
-            ("canceled", "Canceled"),
-            ("failed", "Failed"),
-        ]
-    ),
-)
 PAGE_SIZE = 50
 
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def orders(request):
-    status = request.GET.get("status", "")
-    tab = next((tab for tab in TABS if tab.slug == status), TABS[0])
-    query = _text(request.GET.get("q", "")).lstrip("#")
-    found = Order.objects.filter(user=request.user).select_related("service").order_by("-id")
-    if tab.statuses:
-        found = found.filter(status__in=tab.statuses)
-    if query.isascii() and query.isdigit():
-        found = found.filter(pk=int(query)) if len(query) <= 18 else found.none()
-    elif query:
-        found = found.filter(link__icontains=query)
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    """The customer's orders: status tabs with counts, search, service and date filters
+    (orders/customer_list.py, shared with the CSV export)."""
+    filters = Filters.parse(request.GET)
+    counts = tab_counts(request.user, filters)
+    found = customer_orders(request.user, filters).select_related("service")
+    paginator = Paginator(found, PAGE_SIZE)
+    paginator.count = counts[filters.tab.slug]  # known from the tabs: no second count
+    page = paginator.get_page(request.GET.get("page"))
     for order in page:
         order.badge = SHOWN[order.status].tab if order.status in SHOWN else "in_progress"
         order.web_link = _is_web(order.link)
+        order.again_url = again_url(order)
     _mark_actions(page.object_list)
     return render(
         request,
         "orders/list.html",
         {
             "page": page,
-            "tabs": TABS,
-            "status": tab.slug,
-            "query": query,
+            "tabs": [(tab.slug, tab.label, counts[tab.slug]) for tab in TABS],
+            "status": filters.tab.slug,
+            "query": filters.query,
+            "filters": filters,
+            "services": recent_services(request.user, filters.service),
+            "csv_url": reverse("orders_csv") + "?" + filters.params(),
             "here": request.get_full_path(),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def orders_csv(request):
+    """The orders the list shows under the same filters, every page, as CSV: streamed from
+    the database in chunks, so any number of orders costs the same memory."""
+    filters = Filters.parse(request.GET)
+    rows = customer_orders(request.user, filters)
+    response = StreamingHttpResponse(
+        csv_lines(rows, settings.PANEL_CURRENCY, timezone.get_current_timezone()),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- refills and cancels --------------------------------------------------------------------
