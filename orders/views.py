@@ -22,6 +22,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ledger import InsufficientFunds
+from catalog.averages import average_text
 from panel.money import format_money
 
 from . import forms
@@ -191,6 +192,7 @@ def _order_page(request, *, service=None, values=None, errors=None, top_error=""
         context |= {
             "spec": spec_for(service.type),
             "rate_label": forms.rate_label(service.rate, service.type, settings.PANEL_CURRENCY),
+            "average": average_text(service.average_seconds),
             "fields": forms.form_fields(service, values, errors),
             "can_dripfeed": forms.can_dripfeed(service),
             "dripfeed_on": bool(values.get("dripfeed")) or "runs" in errors or "interval" in errors,
