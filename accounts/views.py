@@ -19,7 +19,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from catalog.listing import category_summaries
 from orders.models import Order, shown_in
+from pages.cache import cached, catalog_timeout
 from pages.site import panel_name
 from pages.views import landing
 
@@ -64,8 +66,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "counts": order_counts(request.user),
             "spent": spent_on_orders(request.user),
             "recent_orders": recent,
+            "categories": quick_order_categories(),
         },
     )
+
+
+def quick_order_categories() -> list[tuple[int, str]]:
+    """The quick order's categories: those with a service on sale (the services page's
+    cached summaries)."""
+    summaries = cached(
+        "services:summaries", category_summaries, scopes=("catalog",), timeout=catalog_timeout()
+    )
+    return [(summary.id, summary.name) for summary in summaries]
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
