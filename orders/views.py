@@ -30,6 +30,7 @@ from .cancels import request_cancel
 from .customer_list import (
     TABS,
     Filters,
+    TwoStepPage,
     again_url,
     csv_lines,
     customer_orders,
@@ -303,9 +304,9 @@ def orders(request):
     (orders/customer_list.py, shared with the CSV export)."""
     filters = Filters.parse(request.GET)
     counts = tab_counts(request.user, filters)
-    found = customer_orders(request.user, filters).select_related("service")
-    paginator = Paginator(found, PAGE_SIZE)
-    paginator.count = counts[filters.tab.slug]  # known from the tabs: no second count
+    found = customer_orders(request.user, filters)
+    # The count is known from the tabs: no second count.
+    paginator = Paginator(TwoStepPage(found, counts[filters.tab.slug]), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     for order in page:
         order.badge = SHOWN[order.status].tab if order.status in SHOWN else "in_progress"
