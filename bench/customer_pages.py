@@ -155,11 +155,13 @@ def main() -> None:
         ("orders, search in links", "/orders?q=abc"),
         ("dashboard", "/"),
     ]
-    try:
-        pages.append(("order page (oldest order)", reverse("order", args=[order_ids[0]])))
-        pages.append(("order page (newest order)", reverse("order", args=[order_ids[-1]])))
-    except NoReverseMatch:
-        pass  # the order page is not there yet
+    for name in ("order", "order_detail", "order_page"):  # the order page, once it exists
+        try:
+            pages.append(("order page (oldest order)", reverse(name, args=[order_ids[0]])))
+            pages.append(("order page (newest order)", reverse(name, args=[order_ids[-1]])))
+            break
+        except NoReverseMatch:
+            continue
     print(f"{args.orders:,} orders of one customer; {args.requests} requests each, after a warm-up")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'page':34} {'median ms':>10} {'p95 ms':>8} {'CPU ms':>7} {'KB':>7}")
