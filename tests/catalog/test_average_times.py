@@ -104,3 +104,10 @@ def test_the_services_page_and_the_order_form_show_the_stored_figure(client, ali
     assert "Average time per 1000:</span> not enough data yet" in form
     page = client.get("/services", {"q": "followers hq"}).content.decode()
     assert "Not enough data</td>" in page
+
+
+def test_beat_runs_the_average_job():
+    from panel.celery import app
+
+    entry = app.conf.beat_schedule["average-times"]
+    assert entry["task"] == update_average_times_task.name
