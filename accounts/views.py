@@ -13,13 +13,16 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from orders.models import Order, shown_in
+from catalog.listing import category_summaries
+from orders.customer_list import Filters, tab_counts
+from orders.models import Order
+from pages.cache import cached, catalog_timeout
 from pages.site import panel_name
 from pages.views import landing
 
@@ -30,19 +33,18 @@ from .models import ApiKey, LedgerEntry, LedgerKind, User
 RECENT_ORDERS = 10
 LEDGER_PER_PAGE = 50
 
-# The dashboard counts orders by the orders list's tabs (orders.models.SHOWN).
-ORDER_GROUPS = {
-    "active": shown_in("pending", "in_progress"),
-    "completed": shown_in("completed"),
-    "partial": shown_in("partial"),
-    "canceled": shown_in("canceled", "failed"),
-}
-
 
 def order_counts(user: User) -> dict[str, int]:
-    """All of the customer's orders, and how many are in each group: one query."""
-    groups = {name: Count("id", filter=Q(status__in=s)) for name, s in ORDER_GROUPS.items()}
-    return Order.objects.filter(user=user).aggregate(total=Count("id"), **groups)
+    """All of the customer's orders, and how many are in each group: the orders list's tab
+    counts (one query, or the cache for a very large customer: orders/customer_list.py)."""
+    tabs = tab_counts(user, Filters.parse(QueryDict()))
+    return {
+        "total": tabs[""],
+        "active": tabs["pending"] + tabs["in_progress"],
+        "completed": tabs["completed"],
+        "partial": tabs["partial"],
+        "canceled": tabs["canceled"] + tabs["failed"],
+    }
 
 
 def spent_on_orders(user: User) -> Decimal:
@@ -64,8 +66,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "counts": order_counts(request.user),
             "spent": spent_on_orders(request.user),
             "recent_orders": recent,
+            "categories": quick_order_categories(),
         },
     )
+
+
+def quick_order_categories() -> list[tuple[int, str]]:
+    """The quick order's categories: those with a service on sale (the services page's
+    cached summaries)."""
+    summaries = cached(
+        "services:summaries", category_summaries, scopes=("catalog",), timeout=catalog_timeout()
+    )
+    return [(summary.id, summary.name) for summary in summaries]
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

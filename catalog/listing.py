@@ -16,9 +16,13 @@ from django.urls import reverse
 
 from panel.money import format_rate
 
+from .averages import NOT_ENOUGH_DATA, average_text
 from .models import Category, Service
 
-_FIELDS = ("id", "name", "rate", "min", "max", "refill", "cancel", "dripfeed", "description")
+_FIELDS = (
+    "id", "name", "rate", "min", "max", "refill", "cancel", "dripfeed", "description",
+    "average_seconds",
+)  # fmt: skip
 SEARCH_LIMIT = 100  # rows per page of search results
 MAX_WORDS = 8
 
@@ -95,7 +99,7 @@ def render_rows(rows: list[tuple], *, currency: str | None = None) -> str:
     currency = escape(currency or settings.PANEL_CURRENCY)
     order_url = reverse("order_new")
     parts = []
-    for service_id, name, rate, low, high, refill, cancel, dripfeed, description in rows:
+    for service_id, name, rate, low, high, refill, cancel, dripfeed, description, average in rows:
         parts.append(
             f'<tr class="service" data-id="{service_id}">'
             f'<td class="id">{service_id}</td>'
@@ -104,9 +108,17 @@ def render_rows(rows: list[tuple], *, currency: str | None = None) -> str:
             f"{_description(description)}</td>"
             f'<td class="rate">{format_rate(rate)} {currency}</td>'
             f'<td class="num"><span class="label">Min </span>{low:,}</td>'
-            f'<td class="num"><span class="label">Max </span>{high:,}</td></tr>'
+            f'<td class="num"><span class="label">Max </span>{high:,}</td>'
+            f"{_average(average)}</tr>"
         )
     return "".join(parts)
+
+
+def _average(seconds: int | None) -> str:
+    text = average_text(seconds)
+    if not text:
+        return f'<td class="average none"><span class="label">Average time </span>{NOT_ENOUGH_DATA}</td>'
+    return f'<td class="average"><span class="label">Average time </span>{text}</td>'
 
 
 def _marks(refill: bool, cancel: bool, dripfeed: bool) -> str:

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 
+from .averages import update_average_times
 from .balances import check_balance
 from .models import Provider
 from .sync import sync_provider
@@ -36,3 +37,9 @@ def check_all_balances() -> None:
             check_balance(provider)
         except UpstreamError as exc:
             log.warning("balance check of provider %s failed: %s", provider.pk, exc.message)
+
+
+@shared_task
+def update_average_times_task() -> int:
+    """Each service's average time from the panel's recent completed orders (averages.py)."""
+    return update_average_times()

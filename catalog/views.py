@@ -4,6 +4,7 @@ The page, each category's rows and search results are plain server-rendered HTML
 works without JavaScript (static/js/services.js only fetches the same fragments in place).
 """
 
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -14,6 +15,7 @@ from pages.cache import cached, catalog_timeout
 from pages.site import current as current_site
 
 from .listing import SEARCH_LIMIT, category_rows, category_summaries, render_rows, search
+from .updates import WINDOW, recent_updates
 
 
 @gzip_page
@@ -106,3 +108,14 @@ def _int(text: str | None) -> int | None:
     if text and text.isascii() and text.isdigit() and len(text) < 10:
         return int(text)
     return None
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def updates(request: HttpRequest) -> HttpResponse:
+    """Recent changes of the catalog: new services, prices up and down, disabled services."""
+    return render(
+        request,
+        "catalog/updates.html",
+        {"updates": recent_updates(), "days": WINDOW.days, "currency": current_site().currency},
+    )

@@ -9,11 +9,13 @@ memory stays flat whatever the number of rows.
 """
 
 import csv
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
@@ -24,6 +26,8 @@ from catalog.models import Service
 from panel.money import format_money
 
 from .models import SHOWN, Order, shown_in
+
+log = logging.getLogger(__name__)
 
 
 class Tab(NamedTuple):
@@ -47,7 +51,9 @@ TABS = (
         ]
     ),
 )
-RECENT_SERVICES_FROM = 1000  # the service filter offers the services of the latest orders
+RECENT_SERVICES_FROM = 1000
+LIVE_COUNTS_UP_TO = 10_000  # orders; above, the tab counts are cached for a while
+COUNTS_CACHE_SECONDS = 60  # the service filter offers the services of the latest orders
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,30 @@ def customer_orders(user: User, filters: Filters, *, tab: bool = True) -> QueryS
 
 
 def tab_counts(user: User, filters: Filters) -> dict[str, int]:
-    """How many orders each tab holds under the other filters: one GROUP BY status."""
+    """How many orders each tab holds under the other filters: one GROUP BY status.
+
+    Counting costs a pass over the customer's orders: live for everyone, but a customer with
+    more than LIVE_COUNTS_UP_TO orders gets the unfiltered counts from the cache, refreshed
+    every COUNTS_CACHE_SECONDS (docs/benchmarks.md)."""
+    key = f"orders:tab-counts:{user.pk}"
+    if not filters.narrowed:
+        try:
+            stored = cache.get(key)
+        except Exception:  # a cache that is down costs speed, not the page
+            log.warning("tab counts: cache unavailable", exc_info=True)
+            stored = None
+        if stored is not None:
+            return stored
+    counts = _count_tabs(user, filters)
+    if not filters.narrowed and counts[""] > LIVE_COUNTS_UP_TO:
+        try:
+            cache.set(key, counts, COUNTS_CACHE_SECONDS)
+        except Exception:
+            log.warning("tab counts: cache unavailable", exc_info=True)
+    return counts
+
+
+def _count_tabs(user: User, filters: Filters) -> dict[str, int]:
     by_status = dict(
         customer_orders(user, filters, tab=False)
         .order_by()
@@ -123,6 +152,26 @@ def tab_counts(user: User, filters: Filters) -> dict[str, int]:
         )
         for tab in TABS
     }
+
+
+class TwoStepPage:
+    """A list's rows for Paginator, read in two steps: the page's ids from the index alone
+    (a deep page skips index entries, not rows), then those rows by primary key."""
+
+    def __init__(self, found: QuerySet, count: int):
+        self.found, self.total, self.ordered = found, count, True
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, window: slice) -> list:
+        ids = list(self.found.values_list("pk", flat=True)[window])
+        rows = {row.pk: row for row in self.found.model.objects.filter(pk__in=ids)
+                .select_related("service")}  # fmt: skip
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 def recent_services(user: User, selected: int | None) -> list[tuple[int, str]]:

@@ -17,6 +17,7 @@ from itertools import groupby
 from django.http import QueryDict
 from django.utils.safestring import mark_safe
 
+from catalog.averages import average_text
 from catalog.models import Service
 from panel.money import format_rate
 
@@ -27,11 +28,11 @@ from .validation import OrderError
 # One row per service in the page's JSON, in this column order (the script names them).
 SERVICE_COLUMNS = (
     "id", "category", "name", "rate", "min", "max", "step", "type", "dripfeed", "refill",
-    "cancel", "description",
+    "cancel", "description", "average",
 )  # fmt: skip
 _QUERY_FIELDS = (
     "id", "category_id", "name", "rate", "min", "max", "step", "type", "dripfeed", "refill",
-    "cancel", "description", "category__name",
+    "cancel", "description", "category__name", "average_seconds",
 )  # fmt: skip
 _REF = re.compile(r"[0-9a-f]{32}")
 _SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
@@ -62,8 +63,10 @@ def page_data(rows: list[tuple], *, balance: Decimal, currency: str) -> str:
         "balance": str(balance),
         "columns": SERVICE_COLUMNS,
         "services": [
-            [sid, cat, name, str(rate), low, high, step, kind, drip, refill, cancel, desc]
-            for sid, cat, name, rate, low, high, step, kind, drip, refill, cancel, desc, _ in rows
+            [sid, cat, name, str(rate), low, high, step, kind, drip, refill, cancel, desc, avg]
+            for sid, cat, name, rate, low, high, step, kind, drip, refill, cancel, desc, _, avg in (
+                (*row[:-1], average_text(row.average_seconds)) for row in rows
+            )
         ],
         "categories": [[cat, name] for cat, name in categories(rows)],
         "types": {name: type_info(spec) for name, spec in TYPES.items()},

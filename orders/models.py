@@ -124,6 +124,8 @@ class Order(models.Model):
             models.Index(fields=["status"], name="order_status_idx"),
             models.Index(fields=["user", "-id"]),
             models.Index(fields=["user", "status", "-id"]),
+            # The orders list's date filter (and its counts): a day of a customer's orders.
+            models.Index(fields=["user", "created_at"], name="order_user_created_idx"),
             # The poller: a provider's active orders, least recently checked first.
             models.Index(fields=["provider", "status", "last_checked_at"]),
         ]

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import quick, views
 
 urlpatterns = [
     path("order/new", views.order_new, name="order_new"),
     path("order/mass", views.mass_order, name="mass_order"),
+    path("order/category/<int:category_id>", quick.category_services, name="category_services"),
     path("orders", views.orders, name="orders"),
     path("orders.csv", views.orders_csv, name="orders_csv"),
     path("orders/<int:order_id>/refill", views.order_refill, name="order_refill"),

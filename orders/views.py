@@ -22,6 +22,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.ledger import InsufficientFunds
+from catalog.averages import average_text
 from panel.money import format_money
 
 from . import forms
@@ -29,6 +30,7 @@ from .cancels import request_cancel
 from .customer_list import (
     TABS,
     Filters,
+    TwoStepPage,
     again_url,
     csv_lines,
     customer_orders,
@@ -191,6 +193,7 @@ def _order_page(request, *, service=None, values=None, errors=None, top_error=""
         context |= {
             "spec": spec_for(service.type),
             "rate_label": forms.rate_label(service.rate, service.type, settings.PANEL_CURRENCY),
+            "average": average_text(service.average_seconds),
             "fields": forms.form_fields(service, values, errors),
             "can_dripfeed": forms.can_dripfeed(service),
             "dripfeed_on": bool(values.get("dripfeed")) or "runs" in errors or "interval" in errors,
@@ -301,9 +304,9 @@ def orders(request):
     (orders/customer_list.py, shared with the CSV export)."""
     filters = Filters.parse(request.GET)
     counts = tab_counts(request.user, filters)
-    found = customer_orders(request.user, filters).select_related("service")
-    paginator = Paginator(found, PAGE_SIZE)
-    paginator.count = counts[filters.tab.slug]  # known from the tabs: no second count
+    found = customer_orders(request.user, filters)
+    # The count is known from the tabs: no second count.
+    paginator = Paginator(TwoStepPage(found, counts[filters.tab.slug]), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     for order in page:
         order.badge = SHOWN[order.status].tab if order.status in SHOWN else "in_progress"

@@ -153,5 +153,5 @@ def robots(request: HttpRequest) -> HttpResponse:
 # What a crawler has no business in: the admin, the API, the customer's own pages.
 PRIVATE_PATHS = (
     "/admin/", "/api/", "/support/", "/order/", "/orders", "/refills", "/funds",
-    "/transactions", "/account", "/password-reset", "/services/search",
+    "/transactions", "/account", "/password-reset", "/services/search", "/updates",
 )  # fmt: skip

@@ -48,6 +48,11 @@ app.conf.beat_schedule = {
         "task": "catalog.tasks.sync_all_providers",
         "schedule": crontab(minute="*/30"),
     },
+    "average-times": {
+        # Each service's average time per 1000, from its recent completed orders.
+        "task": "catalog.tasks.update_average_times_task",
+        "schedule": crontab(minute="*/15"),
+    },
     "send-due-mail": {
         # The mail outbox: what failed before, and what a lost task never sent.
         "task": "outbox.tasks.send_due_mail",

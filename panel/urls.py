@@ -18,6 +18,7 @@ urlpatterns = [
         name="services_category",
     ),
     path("services/search", catalog_views.services_search, name="services_search"),
+    path("updates", catalog_views.updates, name="updates"),
     path("", include("accounts.urls")),
     path("", include("payments.urls")),
     path("", include("orders.urls")),

@@ -214,6 +214,8 @@
         el("span", { text: "Min " + group(String(service.min)) }), " ",
         el("span", { text: "Max " + group(String(service.max)) }),
         marks(service)),
+      el("p", { class: "service-average" },
+        el("span", { class: "label", text: "Average time per 1000:" }), " " + (service.average || "not enough data yet")),
       service.description ? el("p", { class: "description", text: service.description }) : null
     );
     fieldsBox.replaceChildren(...formFields(service).map((f) => fieldEl(f, values[f.name])));

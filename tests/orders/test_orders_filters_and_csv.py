@@ -10,9 +10,11 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.cache import cache
 
 from accounts.models import User
 from catalog.models import Service
+from orders import customer_list
 from orders.models import Order, OrderStatus
 
 from .helpers import order_row, row_ids, service_of
@@ -202,3 +204,22 @@ def test_the_forms_first_values_are_checked(
     assert f'name="link" value="{shown_link}"' in form
     assert f'name="quantity" value="{shown_quantity}"' in form
     assert "<script>" not in form.split("<main")[1].split('id="order-data"')[0]
+
+
+def test_a_very_large_customers_tab_counts_come_from_the_cache_for_a_minute(
+    alice_client, alice_with_100, followers, monkeypatch
+):
+    monkeypatch.setattr(customer_list, "LIVE_COUNTS_UP_TO", 2)
+    cache.delete(f"orders:tab-counts:{alice_with_100.pk}")
+    orders = [order_row(alice_with_100, followers) for _ in range(3)]
+    assert 'All <span class="count">3</span>' in alice_client.get(LIST).content.decode()
+
+    newest = order_row(alice_with_100, followers)
+    html = alice_client.get(LIST).content.decode()
+
+    assert 'All <span class="count">3</span>' in html  # cached
+    assert row_ids(html)[0] == newest.pk  # the rows themselves are live
+    narrowed = alice_client.get(LIST, {"service": followers.pk}).content.decode()
+    assert 'All <span class="count">4</span>' in narrowed  # filtered counts are always live
+    cache.delete(f"orders:tab-counts:{alice_with_100.pk}")
+    assert len(orders) == 3
