@@ -191,9 +191,9 @@ def _ask(
     result.calls += 1
     try:
         return {**client.statuses(ids), **unpollable}
-    except UpstreamError as exc:
+    except UpstreamError as exc:  # recorded on the provider for staff; the next call is tried
         result.errors += 1
-        log.warning("status of %d orders at %s failed: %s", len(ids), provider, exc)
+        provider_failed(provider.pk, f"Status of {len(ids)} orders", exc)
         return None
     finally:
         result.upstream_seconds += time.perf_counter() - started
