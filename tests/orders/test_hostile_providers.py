@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import LedgerEntry, LedgerKind
-from catalog.tasks import check_all_balances
 from catalog.models import Provider
 from catalog.sync import sync_provider
+from catalog.tasks import check_all_balances
 from catalog.upstream import UpstreamClient
 from orders.forwarding import forward, release_held
 from orders.models import Order, OrderStatus
