@@ -129,7 +129,7 @@ def _interrupt(signum, frame):
 
 
 def _ports_in_use(host: str, ports: dict[str, int]) -> str:
-    """"8000 (web)" for the first port something listens on, "" if all are free. A bind
+    """The first port something listens on, as "8000 (web)"; "" if all are free. A bind
     with SO_REUSEADDR fails only for a port that is really taken (not one in TIME_WAIT)."""
     for what, port in ports.items():
         if not port:
