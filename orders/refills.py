@@ -104,8 +104,8 @@ def _poll_provider_refills(provider, *, batch: int) -> int:
         chunk = {row.upstream_refill_id: row.pk for row in refills[start : start + batch]}
         try:
             answers = client.refill_statuses(list(chunk))
-        except UpstreamError as exc:
-            log.warning("refill status from provider %s failed: %s", provider.pk, exc.message)
+        except UpstreamError as exc:  # recorded on the provider; the next chunk is asked
+            provider_failed(provider.pk, f"Refill status of {len(chunk)} refills", exc)
             continue
         checked += _record_refill_statuses(chunk, answers)
     return checked

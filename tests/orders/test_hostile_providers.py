@@ -14,9 +14,10 @@ from catalog.sync import sync_provider
 from catalog.tasks import check_all_balances
 from catalog.upstream import UpstreamClient
 from orders.forwarding import forward, release_held
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Refill, RequestStatus
 from orders.placing import place_order
 from orders.polling import poll_orders
+from orders.refills import forward_refill, poll_refills
 from sandbox.process import SandboxProcess
 
 from .helpers import default_service
@@ -192,3 +193,48 @@ def test_a_hostile_balance_answer_leaves_the_other_balances_and_releases(
     assert "nested deeper than" in hostile_provider.last_error
     assert sandbox_provider.balance is not None
     assert sandbox_provider.balance_checked_at > hostile_provider.created_at - timedelta(days=1)
+
+
+def completed_with_refill_service(user, provider, process) -> Order:
+    service = default_service(refill=True, service_offers__upstream_service__provider=provider)
+    [order] = sent(user, service)
+    process.set_outcome(upstream(order), "Completed")
+    process.advance(3 * 3600)
+    poll_orders(provider_id=provider.pk)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+    return order
+
+
+def test_refill_polling_goes_on_past_a_hostile_provider(
+    hostile_provider, sandbox_provider, dave_with_100k, sandbox, hostile
+):
+    refills = []
+    for provider, process in ((hostile_provider, hostile), (sandbox_provider, sandbox)):
+        order = completed_with_refill_service(dave_with_100k, provider, process)
+        refill = Refill.objects.create(order=order, user=dave_with_100k)
+        assert forward_refill(refill.pk) == RequestStatus.ACCEPTED
+        refills.append(refill)
+    hostile.set_faults(nested_rate=1, actions=["refill_status"])
+    sandbox.advance(20 * 60)  # the sandbox finishes a refill 16 minutes after the request
+
+    poll_refills()  # "Hostile" comes first: its RecursionError used to end the run
+
+    stuck, done = (Refill.objects.get(pk=refill.pk) for refill in refills)
+    assert (stuck.status, done.status) == (RequestStatus.ACCEPTED, RequestStatus.COMPLETED)
+    hostile_provider.refresh_from_db()
+    assert "nested deeper than" in hostile_provider.last_error
+
+
+def test_a_refill_id_too_long_to_store_makes_the_refill_unknown_with_the_id(
+    hostile_provider, dave_with_100k, hostile
+):
+    order = completed_with_refill_service(dave_with_100k, hostile_provider, hostile)
+    refill = Refill.objects.create(order=order, user=dave_with_100k)
+    hostile.set_faults(long_ids=True, actions=["refill"])
+
+    assert forward_refill(refill.pk) == RequestStatus.UNKNOWN
+
+    refill.refresh_from_db()
+    assert refill.upstream_refill_id is None
+    assert "too long to store" in refill.error and "0" * 100 in refill.error
