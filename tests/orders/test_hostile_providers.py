@@ -38,6 +38,14 @@ def hostile(hostile_process):
     hostile_process.reset()
 
 
+@pytest.fixture(autouse=True)
+def shared_balance_kept(sandbox_process):
+    """The shared sandbox's reset() keeps its balance: what these orders spend goes back."""
+    before = sandbox_process.api("balance")["balance"]
+    yield
+    sandbox_process.set_balance(before)
+
+
 @pytest.fixture
 def hostile_provider(hostile) -> Provider:
     """Created before the sandbox provider: polled first, so its failure comes first."""
