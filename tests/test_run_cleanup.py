@@ -3,6 +3,7 @@
 and stops before printing any login. Before, a stale server kept answering on port 8000 and
 the next run's printed API key was refused with "Invalid API key"."""
 
+import contextlib
 import json
 import os
 import re
@@ -41,6 +42,7 @@ class Run:
             GATEWAYS_PORT=str(gateways_port),
         )
         self.ports = ports
+        self.children: set[int] = set()
         self.log = open(tmp_path / f"{name}.log", "w+")  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603
             [sys.executable, "manage.py", "rundemo"],
@@ -65,9 +67,14 @@ class Run:
         return re.search(r"key of demo: (\S+)", self.output()).group(1)
 
     def stop(self) -> None:
+        """Whatever is left, even when the test failed: the supervisor and every child seen."""
         if self.process.poll() is None:
+            self.children |= descendants(self.process.pid)
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        for pid in alive(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _answers(port: int) -> bool:
@@ -114,7 +121,7 @@ def port_taken(port: int) -> bool:
 
 def ends_with_nothing_left(run: Run, how: int) -> None:
     run.wait_serving()
-    children = descendants(run.process.pid)
+    run.children = children = descendants(run.process.pid)
     assert len(children) >= 5  # sandbox, fake gateways, web, worker, beat (and their own)
     os.kill(run.process.pid, how)  # the supervisor only, as a closed terminal or `kill -9`
     run.process.wait(timeout=60)
