@@ -1,9 +1,30 @@
 """Provider balances: what the panel still has to spend upstream."""
 
+import logging
+
 from django.utils import timezone
 
+from .failures import provider_failed
 from .models import Provider
 from .upstream import Balance, UpstreamError
+
+log = logging.getLogger(__name__)
+
+
+def check_balances() -> int:
+    """Every enabled provider's balance (the periodic job); one provider's failure, whatever
+    it is, is recorded on it and the next is asked. Returns how many answered."""
+    answered = 0
+    for provider in Provider.objects.filter(enabled=True):
+        try:
+            check_balance(provider)
+        except UpstreamError as exc:  # already recorded on the provider row
+            log.warning("balance check of provider %s failed: %s", provider.pk, exc.message)
+        except Exception as exc:
+            provider_failed(provider.pk, "Balance check", exc)
+        else:
+            answered += 1
+    return answered
 
 
 def check_balance(provider: Provider) -> Balance:

@@ -36,7 +36,7 @@ class CategorySummary:
 
 
 def on_sale() -> QuerySet[Service]:
-    return Service.objects.filter(enabled=True, available=True, category__enabled=True)
+    return Service.objects.filter(enabled=True, available=True, category__enabled=True, rate__gt=0)
 
 
 def category_summaries() -> list[CategorySummary]:
@@ -56,7 +56,7 @@ def category_summaries() -> list[CategorySummary]:
 
 
 def _sale_filter() -> Q:
-    return Q(services__enabled=True, services__available=True)
+    return Q(services__enabled=True, services__available=True, services__rate__gt=0)
 
 
 def category_rows(category_id: int) -> list[tuple]:

@@ -224,10 +224,38 @@ class ServiceOffer(models.Model):
         return f"{self.service} ← {self.upstream_service} (priority {self.priority})"
 
 
+class MarkupRuleQuerySet(models.QuerySet):
+    """Bulk writes of markup rules reprice too (save and delete do through signals:
+    catalog/pricing.py `markup_rules_changed`); Django sends no signal for these."""
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        _markups_changed()
+        return rows
+
+    def bulk_create(self, *args, **kwargs):
+        rules = super().bulk_create(*args, **kwargs)
+        _markups_changed()
+        return rules
+
+    def bulk_update(self, *args, **kwargs):
+        rows = super().bulk_update(*args, **kwargs)
+        _markups_changed()
+        return rows
+
+
+def _markups_changed() -> None:
+    from .pricing import markup_rules_changed  # pricing imports this module
+
+    markup_rules_changed()
+
+
 class MarkupRule(models.Model):
     """A markup for a whole panel category, a whole provider, or the global default.
 
     Precedence: the service's own fixed rate or markup > category > provider > global.
+    Created, changed or deleted by any path (admin, shell, command, bulk), it reprices the
+    services (catalog/pricing.py `markup_rules_changed`).
     """
 
     category = models.OneToOneField(
@@ -237,6 +265,8 @@ class MarkupRule(models.Model):
         Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="markup_rule"
     )
     percent = models.DecimalField("markup %", **PERCENT, validators=[validate_markup])
+
+    objects = MarkupRuleQuerySet.as_manager()
 
     class Meta:
         constraints = [

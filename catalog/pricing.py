@@ -97,6 +97,14 @@ def refresh_services(services: Iterable[int] | QuerySet | None = None) -> int:
     return len(changes)
 
 
+def markup_rules_changed(**_signal) -> int:
+    """A markup rule was created, changed or deleted (by any path): reprice every service,
+    since a rule's scope may have moved too. Rules change rarely; a reprice of the whole
+    catalog is three queries and one bulk write of what changed. Connected to MarkupRule's
+    post_save and post_delete (catalog/apps.py); bulk writes call it from the queryset."""
+    return refresh_services()
+
+
 def new_service_terms(
     upstream: UpstreamService, *, provider: Provider, category_id: int, markups: Markups
 ) -> dict[str, Any]:
@@ -143,7 +151,9 @@ def _derive(offer: Any, markups: Markups) -> tuple:
     )
     return (
         rate,
-        _usable(offer) and low <= high,
+        # Nothing sells at zero by accident: a rate of 0 (a -100% markup, a fixed rate of 0)
+        # takes the service off sale, as an empty quantity range does.
+        _usable(offer) and low <= high and rate > 0,
         offer.upstream_service__refill,
         offer.upstream_service__cancel,
         offer.upstream_service__dripfeed,

@@ -2,12 +2,14 @@
 
 import logging
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
 from operator import attrgetter
 
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Category, PriceChange, Provider, Service, ServiceOffer, UpstreamService
+from .failures import describe
+from .models import COST, Category, PriceChange, Provider, Service, ServiceOffer, UpstreamService
 from .pricing import Markups, new_service_terms, refresh_services
 from .upstream import ServiceInfo, UpstreamError
 
@@ -30,6 +32,13 @@ _LIMITS = {
     for name in _ANSWERED
     if (limit := getattr(UpstreamService._meta.get_field(name), "max_length", None))
 }
+ID_LIMIT = UpstreamService._meta.get_field("upstream_id").max_length
+# What the cost column holds: 20 digits, 7 of them decimals; a rate that rounds to 0 there
+# would sell at 0.
+MAX_RATE = Decimal(10) ** (COST["max_digits"] - COST["decimal_places"])
+RATE_PLACES = Decimal(1).scaleb(-COST["decimal_places"])
+MAX_COUNT = 2**63 - 1  # min and max: PositiveBigIntegerField
+SKIPPED_SHOWN = 5  # reasons written into the result and onto the provider
 
 
 @dataclass(frozen=True)
@@ -40,13 +49,25 @@ class SyncResult:
     price_changes: int
     imported: int
     repriced: int
+    skipped: tuple[str, ...] = ()  # why each left-out catalog item was left out
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.seen} services: {self.new} new, {self.vanished} vanished, "
             f"{self.price_changes} price changes, {self.imported} imported, "
             f"{self.repriced} panel prices updated"
         )
+        return f"{text}; {self.skipped_text}" if self.skipped else text
+
+    @property
+    def skipped_text(self) -> str:
+        """ "3 services skipped: item 4: rate 0 is not positive; …" (the first few reasons)."""
+        if not self.skipped:
+            return ""
+        shown = "; ".join(self.skipped[:SKIPPED_SHOWN])
+        more = f"; and {len(self.skipped) - SKIPPED_SHOWN} more" if len(self.skipped) > 5 else ""
+        noun = "service" if len(self.skipped) == 1 else "services"
+        return f"{len(self.skipped)} {noun} skipped: {shown}{more}"
 
 
 def sync_provider(provider: Provider) -> SyncResult:
@@ -56,12 +77,48 @@ def sync_provider(provider: Provider) -> SyncResult:
     """
     try:
         infos = provider.client().services()
+        infos, skipped, skipped_ids = _storable(infos)
     except UpstreamError as exc:
         _record_failure(provider, f"Sync failed: {exc.message}")
         raise
-    result = _apply(provider, infos)
+    try:
+        result = _apply(provider, infos, skipped=skipped, skipped_ids=skipped_ids)
+    except Exception as exc:  # rolled back: recorded for staff, raised for the caller
+        _record_failure(provider, f"Sync failed: {describe(exc)}")
+        raise
     log.info("synced provider %s: %s", provider.pk, result)
     return result
+
+
+def _storable(infos: list[ServiceInfo]) -> tuple[list[ServiceInfo], list[str], set[str]]:
+    """The services whose values fit their columns; the others are skipped with a reason (and
+    their ids, if readable, kept from being taken as vanished)."""
+    skipped = list(getattr(infos, "skipped", ()))
+    skipped_ids = set(getattr(infos, "skipped_ids", ()))
+    kept = []
+    for info in infos:
+        why = _unstorable(info)
+        if why:
+            skipped.append(f"service {info.upstream_id[:40]!r}: {why}")
+            if len(info.upstream_id) <= ID_LIMIT:
+                skipped_ids.add(info.upstream_id)
+        else:
+            kept.append(info)
+    if infos and not kept:  # nothing storable: a broken answer, not an empty catalog
+        raise UpstreamError(
+            f"every service skipped ({skipped[0]}, …)", outcome="unknown", action="services"
+        )
+    return kept, skipped, skipped_ids
+
+
+def _unstorable(info: ServiceInfo) -> str:
+    if len(info.upstream_id) > ID_LIMIT:
+        return f"id longer than {ID_LIMIT} characters"
+    if info.rate >= MAX_RATE or not info.rate.quantize(RATE_PLACES, rounding=ROUND_DOWN) > 0:
+        return f"rate {info.rate} is out of range"
+    if not 0 <= info.min <= MAX_COUNT or not 0 <= info.max <= MAX_COUNT:
+        return "min or max out of range"
+    return ""
 
 
 def _record_failure(provider: Provider, message: str) -> None:
@@ -70,7 +127,13 @@ def _record_failure(provider: Provider, message: str) -> None:
 
 
 @transaction.atomic
-def _apply(provider: Provider, infos: list[ServiceInfo]) -> SyncResult:
+def _apply(
+    provider: Provider,
+    infos: list[ServiceInfo],
+    *,
+    skipped: list[str] = (),
+    skipped_ids: set[str] = frozenset(),
+) -> SyncResult:
     """Write only what changed: a steady catalog costs a few cheap statements, not 20,000 rows."""
     now = timezone.now()
     stored = {
@@ -88,7 +151,7 @@ def _apply(provider: Provider, infos: list[ServiceInfo]) -> SyncResult:
         unique_fields=["provider", "upstream_id"],
         update_fields=_SYNCED_FIELDS,
     )
-    seen = {info.upstream_id for info in infos}
+    seen = {info.upstream_id for info in infos} | skipped_ids  # a skipped one is still listed
     gone = [row.id for upstream_id, row in stored.items() if upstream_id not in seen and row.active]
     UpstreamService.objects.filter(pk__in=gone).update(active=False)
     # Everything still active was in this answer.
@@ -110,8 +173,16 @@ def _apply(provider: Provider, infos: list[ServiceInfo]) -> SyncResult:
     # New services were priced as they were created; only changes to known ones reprice.
     touched = [row.pk for row in changed if row.upstream_id in stored] + gone
     repriced = refresh_services(_services_selling(provider, touched)) if touched else 0
-    Provider.objects.filter(pk=provider.pk).update(last_synced_at=now, last_error="")
-    return SyncResult(len(infos), len(new), len(gone), len(price_changes), imported, repriced)
+    result = SyncResult(
+        len(infos), len(new), len(gone), len(price_changes), imported, repriced, tuple(skipped)
+    )
+    # Skipped services are staff's business: the note stays on the provider until a clean sync.
+    note = f"Sync: {result.skipped_text}"[:2000] if skipped else ""
+    Provider.objects.filter(pk=provider.pk).update(
+        last_synced_at=now, last_error=note, **({"last_error_at": now} if note else {})
+    )
+    provider.last_error = note
+    return result
 
 
 def _differs(row: UpstreamService, stored: tuple | None) -> bool:

@@ -5,7 +5,8 @@ import logging
 from celery import shared_task
 
 from .averages import update_average_times
-from .balances import check_balance
+from .balances import check_balances
+from .failures import provider_failed
 from .models import Provider
 from .sync import sync_provider
 from .upstream import UpstreamError
@@ -28,15 +29,13 @@ def sync_provider_task(provider_id: int) -> None:
         sync_provider(provider)
     except UpstreamError as exc:  # already recorded on the provider row
         log.warning("sync of provider %s failed: %s", provider_id, exc.message)
+    except Exception as exc:  # anything else the answer caused: recorded, the task ends cleanly
+        provider_failed(provider_id, "Sync", exc)
 
 
 @shared_task
 def check_all_balances() -> None:
-    for provider in Provider.objects.filter(enabled=True):
-        try:
-            check_balance(provider)
-        except UpstreamError as exc:
-            log.warning("balance check of provider %s failed: %s", provider.pk, exc.message)
+    check_balances()
 
 
 @shared_task

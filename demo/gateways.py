@@ -66,8 +66,11 @@ def demo_gateways(*, port: int, panel_url: str) -> Iterator[dict[str, str]]:
     """Run the fake gateways on `port` for the demo; yields the environment the panel's
     processes need (PAYMENT_GATEWAY_URLS)."""
     from fakegateways.testing import FakeGateways
+    from sandbox.process import die_with_parent
 
-    with FakeGateways(port=port, panel_url=panel_url) as fakes:
+    fakes = FakeGateways(port=port, panel_url=panel_url)
+    fakes.preexec_fn = die_with_parent()  # killed with `make run`, however it ends
+    with fakes:
         configure_demo_gateways()
         urls = ",".join(f"{code}={url}" for code, url in fakes.gateway_urls.items())
         yield {"PAYMENT_GATEWAY_URLS": urls}

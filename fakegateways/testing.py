@@ -28,6 +28,7 @@ class FakeGateways:
         self.secrets = dict(DEMO_SECRETS)
         self._tmp = Path(tempfile.mkdtemp(prefix="fakegateways-"))
         self._proc: subprocess.Popen[bytes] | None = None
+        self.preexec_fn = None  # run in the child before exec (see sandbox.process.die_with_parent)
 
     @property
     def url(self) -> str:
@@ -46,7 +47,10 @@ class FakeGateways:
         ]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         log = (self._tmp / "log").open("ab")
-        self._proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: S603
+        self._proc = subprocess.Popen(  # noqa: S603
+            command, stdout=log, stderr=subprocess.STDOUT, env=env,
+            preexec_fn=self.preexec_fn,  # `make run`: die with the supervisor
+        )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -4,7 +4,7 @@ poller settles it when the upstream turns it Canceled or Partial (settlement.py 
 request then)."""
 
 from accounts.models import User
-from catalog.upstream import ItemError, UpstreamError
+from catalog.upstream import ItemError
 
 from .models import CancelRequest, Order, OrderStatus, RequestStatus
 from .settlement import settle
@@ -42,7 +42,7 @@ def forward_cancel(cancel_id: int) -> str:
         answer = (
             order.provider.client().cancel([order.upstream_order_id]).get(order.upstream_order_id)
         )
-    except UpstreamError as exc:
+    except Exception as exc:  # UpstreamError, or an answer our code could not handle
         return record_failure(cancel, exc)
     if isinstance(answer, ItemError):
         status, error = RequestStatus.REJECTED, answer.error

@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from catalog.failures import describe, provider_failed
 from catalog.models import ServiceOffer, UpstreamService
 from catalog.upstream import Outcome, UpstreamError
 
@@ -52,6 +53,9 @@ def forward(order_id: int) -> str:
         )
     except UpstreamError as exc:
         return _record_error(order, offer, exc)
+    except Exception as exc:  # an answer our code could not handle: it may have been placed
+        _to_unknown(order, f"answer not understood: {describe(exc)} (outcome unknown: not resent)")
+        return OrderStatus.UNKNOWN
     return _record_accepted(order, upstream_id)
 
 
@@ -110,7 +114,14 @@ def upstream_fields(order: Order) -> dict[str, str]:
     return fields
 
 
+UPSTREAM_ID_LIMIT = Order._meta.get_field("upstream_order_id").max_length
+
+
 def _record_accepted(order: Order, upstream_id: str) -> str:
+    if len(upstream_id) > UPSTREAM_ID_LIMIT:
+        # It cannot be stored (nor polled): staff get the whole id, the order is not resent.
+        _to_unknown(order, f"upstream answered an order id too long to store: {upstream_id}")
+        return OrderStatus.UNKNOWN
     try:
         moved = ORDERS.move(
             pk=order.pk,
@@ -254,21 +265,32 @@ def release_held() -> int:
         enabled=True, orders__status=OrderStatus.HELD
     ).distinct():
         try:
-            budget = check_balance(provider).amount  # network: outside any transaction
-        except UpstreamError:
+            released += _release_provider(provider, check_balance)
+        except UpstreamError:  # check_balance recorded it on the provider
             continue
-        held = Order.objects.filter(provider=provider, status=OrderStatus.HELD).select_related(
-            "upstream_service", "service"
-        )
-        for order in held.order_by("id"):
-            cost = order.upstream_service.rate * order.units / 1000 if order.upstream_service else 0
-            if cost > budget:
-                break
-            budget -= cost
-            released += _release(order)
+        except Exception as exc:  # whatever it was, the other providers' orders go on
+            provider_failed(provider.pk, "Releasing held orders", exc)
     for order in Order.objects.filter(status=OrderStatus.HELD, provider__isnull=True):
-        if next_offer(order) is not None:
-            released += _release(order)
+        try:
+            if next_offer(order) is not None:
+                released += _release(order)
+        except Exception:
+            log.exception("releasing held order %s failed", order.pk)
+    return released
+
+
+def _release_provider(provider, check_balance) -> int:
+    budget = check_balance(provider).amount  # network: outside any transaction
+    released = 0
+    held = Order.objects.filter(provider=provider, status=OrderStatus.HELD).select_related(
+        "upstream_service", "service"
+    )
+    for order in held.order_by("id"):
+        cost = order.upstream_service.rate * order.units / 1000 if order.upstream_service else 0
+        if cost > budget:
+            break
+        budget -= cost
+        released += _release(order)
     return released
 
 

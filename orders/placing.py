@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 def sellable_services():
-    return Service.objects.filter(enabled=True, available=True, category__enabled=True)
+    return Service.objects.filter(enabled=True, available=True, category__enabled=True, rate__gt=0)
 
 
 def get_service(service_id: object, *, only: tuple[str, ...] | None = None) -> Service:

@@ -29,8 +29,9 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from catalog.failures import describe, provider_failed
 from catalog.models import Provider
-from catalog.upstream import LARGEST, MAX_BULK, ItemError, UpstreamClient, UpstreamError
+from catalog.upstream import LARGEST, MAX_BULK, ItemError, UpstreamClient, UpstreamError, clean
 from catalog.upstream import OrderStatus as Answer
 from panel.db import bulk_update_values
 from panel.money import MONEY_PLACES
@@ -104,9 +105,15 @@ def poll_orders(
     if provider_id is not None:
         providers = providers.filter(pk=provider_id)
     for provider in providers:
-        due = due_orders(provider, limit=limit, now=now)
-        if due:
-            _poll_provider(provider, due, batch=batch, now=now, result=result)
+        # Whatever one provider's answers do (or our code makes of them), the others are
+        # still polled: the failure is recorded on the provider, for staff.
+        try:
+            due = due_orders(provider, limit=limit, now=now)
+            if due:
+                _poll_provider(provider, due, batch=batch, now=now, result=result)
+        except Exception as exc:
+            result.errors += 1
+            provider_failed(provider.pk, "Polling", exc)
     result.own_seconds = time.perf_counter() - started - result.upstream_seconds
     log.info(
         "polled %d orders in %d calls: settled %s, %d flagged, %d failed calls; "
@@ -137,7 +144,7 @@ def _poll_provider(
 ) -> None:
     readings: dict[int, Reading] = {}
     for chunk, answers in _answers(provider, due, batch=batch, result=result):
-        readings.update((pk, _read(answers.get(upstream_id))) for pk, upstream_id in chunk)
+        readings.update((pk, _safe_read(answers.get(upstream_id))) for pk, upstream_id in chunk)
         if len(readings) >= WRITE_EVERY:
             _record(readings, now=now, result=result)
             readings = {}
@@ -184,9 +191,9 @@ def _ask(
     result.calls += 1
     try:
         return {**client.statuses(ids), **unpollable}
-    except UpstreamError as exc:
+    except UpstreamError as exc:  # recorded on the provider for staff; the next call is tried
         result.errors += 1
-        log.warning("status of %d orders at %s failed: %s", len(ids), provider, exc)
+        provider_failed(provider.pk, f"Status of {len(ids)} orders", exc)
         return None
     finally:
         result.upstream_seconds += time.perf_counter() - started
@@ -194,6 +201,14 @@ def _ask(
 
 def _pollable(upstream_id: str) -> bool:
     return bool(upstream_id.strip()) and "," not in upstream_id
+
+
+def _safe_read(answer: Answer | ItemError | None) -> Reading:
+    try:
+        return _read(answer)
+    except Exception as exc:  # one answer we cannot make sense of: that order's flag only
+        log.exception("reading a status answer failed")
+        return Reading(None, flag=f"status answer not understood: {describe(exc)}")
 
 
 def _read(answer: Answer | ItemError | None) -> Reading:
@@ -231,6 +246,34 @@ def _record(readings: dict[int, Reading], *, now: datetime, result: PollResult) 
 
 
 def _write_progress(readings: dict[int, Reading], *, now: datetime, result: PollResult) -> None:
+    """Written in bulk; if the bulk write fails (one row the database refuses), each order is
+    written alone, and the one that fails is flagged with why instead."""
+    try:
+        _write_progress_bulk(readings, now=now, result=result)
+    except Exception:
+        log.warning("bulk progress write of %d orders failed: one by one", len(readings))
+        for pk, reading in readings.items():
+            try:
+                _write_progress_bulk({pk: reading}, now=now, result=result)
+            except Exception as exc:
+                _order_failed(pk, "Polling", exc, now=now)
+                result.flagged += 1
+
+
+def _order_failed(pk: int, job: str, exc: BaseException, *, now: datetime) -> None:
+    """Flag an order whose answer could not be recorded (with the time), and check it again
+    only after the others: a poison answer must not stop the run at the same order each time."""
+    note = f"{job} failed {now:%Y-%m-%d %H:%M} UTC: {describe(exc)}"
+    log.error("order %s: %s", pk, note, exc_info=exc)
+    try:
+        Order.objects.filter(pk=pk).update(flag=note[:500], last_checked_at=now)
+    except Exception:
+        log.exception("could not flag order %s", pk)
+
+
+def _write_progress_bulk(
+    readings: dict[int, Reading], *, now: datetime, result: PollResult
+) -> None:
     """One short transaction: lock the rows still IN_PROGRESS (skipping those another poller
     holds: it is writing the same answers), then one bulk UPDATE per set of fields answered
     (almost always one), so a concurrent settlement's final values are never overwritten and
@@ -280,18 +323,25 @@ def _settle_finished(readings: dict[int, Reading], *, now: datetime, result: Pol
         pk__in=list(readings), status=OrderStatus.IN_PROGRESS
     )
     for order in orders.order_by("pk"):
-        reading = readings[order.pk]
-        refund, flag = _refund(order, reading)
-        fields = {**_answer_fields(reading.answer), "last_checked_at": now}
-        if flag:
-            fields["flag"] = flag[:500]
-        memo = f"Order #{order.pk}: upstream says {reading.answer.status!r}"
-        if reading.final == OrderStatus.PARTIAL:
-            memo += f", {reading.answer.remains} of {order.units} not delivered"
-        if settle(order, status=reading.final, refund=refund, memo=memo, **fields):
-            result.checked += 1
-            result.settled[reading.final] += 1
-            result.flagged += bool(flag)
+        try:
+            _settle_one(order, readings[order.pk], now=now, result=result)
+        except Exception as exc:  # this order is flagged; the others still settle
+            _order_failed(order.pk, "Settling", exc, now=now)
+            result.flagged += 1
+
+
+def _settle_one(order: Order, reading: Reading, *, now: datetime, result: PollResult) -> None:
+    refund, flag = _refund(order, reading)
+    fields = {**_answer_fields(reading.answer), "last_checked_at": now}
+    if flag:
+        fields["flag"] = flag[:500]
+    memo = f"Order #{order.pk}: upstream says {reading.answer.status!r}"
+    if reading.final == OrderStatus.PARTIAL:
+        memo += f", {reading.answer.remains} of {order.units} not delivered"
+    if settle(order, status=reading.final, refund=refund, memo=memo, **fields):
+        result.checked += 1
+        result.settled[reading.final] += 1
+        result.flagged += bool(flag)
 
 
 def _refund(order: Order, reading: Reading) -> tuple[Decimal, str]:
@@ -349,7 +399,7 @@ def _plain(value: Any) -> Any:
         small = value.copy_abs() < LARGEST and value == value.to_integral_value()
         return int(value) if small else str(value)
     if isinstance(value, str):
-        return value[:100]
+        return clean(value)[:100]
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= LARGEST:
         return str(value)[:100]
     if value is None or isinstance(value, int | bool):
@@ -362,7 +412,7 @@ def _raw_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        return clean(value)
     if isinstance(value, Decimal | int) and not isinstance(value, bool):
         return str(value)
-    return json.dumps(value, default=str)
+    return clean(json.dumps(value, default=str)[:200])

@@ -24,8 +24,12 @@ FINAL = (OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED, Order
 
 def undelivered_refund(order: Order, remains: int) -> Decimal:
     """The charge for the undelivered units: rate × clamp(remains, 0, units) / 1000, never more
-    than what was charged. Computed in proportion for packages and subscriptions."""
+    than what was charged. Computed in proportion for packages and subscriptions. An order of
+    no units (a quantity 0 stored by an older panel or by hand) has delivered nothing: all of
+    its charge goes back, and no 0/0 stops the run."""
     units = order.units
+    if units <= 0:
+        return order.charge
     left = min(max(remains, 0), units)
     refund = (order.charge * left / units).quantize(MONEY_PLACES, rounding=ROUND_DOWN)
     return min(refund, order.charge)

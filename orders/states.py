@@ -27,8 +27,8 @@ ORDERS = StateTable(
              "forwarding.py"),
         Move(S.SENDING, S.HELD, "the provider is out of funds", where="forwarding.py"),
         Move(S.SENDING, S.UNKNOWN, "anything uncertain (read timeout, reset after sending, 5xx, "
-             "garbage, an id another order has); or stuck past the deadline (sweeper): never "
-             "resent", where="forwarding.py"),
+             "garbage, an id another order has or too long to store); or stuck past the "
+             "deadline (sweeper): never resent", where="forwarding.py"),
         Move(S.PENDING, S.HELD, "no enabled provider sells its service", where="forwarding.py"),
         Move(S.PENDING, S.FAILED, "every offer refused it", FULL, "forwarding.py"),
         Move(S.HELD, S.PENDING, "its provider's balance covers it again, or an offer is usable "

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.failures import describe
 from catalog.upstream import Outcome, UpstreamError
 from panel.states import StateTable
 
@@ -77,11 +78,14 @@ def claim(model: type[Refill | CancelRequest], pk: int) -> bool:
     return bool(moved)
 
 
-def record_failure(request: Refill | CancelRequest, exc: UpstreamError) -> str:
+def record_failure(request: Refill | CancelRequest, exc: Exception) -> str:
     """What a failed call makes of a SENDING request: rejected, tried again later, failed, or
-    UNKNOWN (it may have been done upstream: never resent)."""
+    UNKNOWN (it may have been done upstream: never resent). An exception that is not an
+    UpstreamError (an answer our code could not handle) is UNKNOWN too."""
     now = timezone.now()
-    if exc.outcome == Outcome.REJECTED:
+    if not isinstance(exc, UpstreamError):
+        status, update = R.UNKNOWN, {"error": f"answer not understood: {describe(exc)}"[:500]}
+    elif exc.outcome == Outcome.REJECTED:
         status, update = R.REJECTED, {"error": exc.message[:500]}
     elif exc.outcome == Outcome.NOT_SENT and request.attempts < MAX_ATTEMPTS:
         delay = timedelta(seconds=30 * 2**request.attempts)

@@ -46,6 +46,10 @@ class OrderTerms:
 
 def validate(service: Service, fields: Mapping[str, str]) -> OrderTerms:
     """Check `fields` against the service's type, limits and step; price the order."""
+    if not service.rate > 0:  # off sale (catalog/pricing.py), even if a stale row says not
+        raise OrderError(
+            "Incorrect service ID", field="service", detail="This service is not available."
+        )
     spec = spec_for(service.type)
     link = _link(fields) if spec.link else ""
     extra = {f.name: value for f in spec.fields if (value := _field(f, fields))}
@@ -185,8 +189,9 @@ def _quantity(service: Service, spec: TypeSpec, fields: Mapping[str, str], extra
 
 
 def _check_bounds(service: Service, quantity: int, field: str = "quantity") -> None:
-    if quantity < service.min:
-        raise OrderError(f"Quantity less than minimal {service.min}", field=field)
+    low = max(1, service.min)  # an upstream minimum of 0 must not sell nothing for nothing
+    if quantity < low:
+        raise OrderError(f"Quantity less than minimal {low}", field=field)
     if quantity > service.max:
         raise OrderError(f"Quantity more than maximum {service.max}", field=field)
 

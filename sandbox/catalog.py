@@ -18,7 +18,12 @@ from typing import Any
 
 from sandbox.replies import CHALLENGE_HTML, Reply, json_reply
 
-BREAK_MODES = ("html", "empty", "shape", "bad_rate", "negative_min")
+BREAK_MODES = (
+    "html", "empty", "shape", "bad_rate", "negative_min",
+    # Hostile, each on a few rows: text with NUL and control characters, an id too long for
+    # any column, a rate of 0, a rate no money column holds, a nesting deeper than any answer.
+    "control", "long_id", "zero_rate", "huge_rate", "nested",
+)  # fmt: skip
 FLAT_TYPES = frozenset({"Package", "Custom Comments Package"})
 COUNTED_TYPES = frozenset({"Custom Comments", "Mentions Custom List", "Comment Replies"})
 DRIPFEED_TYPES = frozenset({"Default", "Web Traffic"})
@@ -403,6 +408,17 @@ def _render(services: list[Service], mode: str | None) -> Reply:
             wire[index]["rate"] = "abc"
         elif mode == "negative_min":
             wire[index]["min"] = "-10"
+        elif mode == "control":
+            wire[index]["name"] = "Bad\u0000name\u001b[31m"
+            wire[index]["category"] += "\u0000"
+        elif mode == "long_id":
+            wire[index]["service"] = f"{wire[index]['service']}{'9' * 100}"
+        elif mode == "zero_rate":
+            wire[index]["rate"] = "0"
+        elif mode == "huge_rate":
+            wire[index]["rate"] = "99999999999999999"
+    if mode == "nested":  # json's decoder gives up on it with a RecursionError
+        return Reply(b"[" * 100_000 + b"]" * 100_000)
     if mode == "shape":
         return json_reply({str(row["service"]): row for row in wire})
     return Reply(json.dumps(wire, separators=(",", ":")).encode())

@@ -2,7 +2,7 @@
 
 A request draws at most one *outcome* fault, in this order, from one roll of the fault RNG:
 ``drop`` (hang up before processing), ``error`` (a definitive error, nothing created),
-``html`` / ``status_500`` / ``empty`` / ``garbage`` (a broken answer; by default *after*
+``html`` / ``status_500`` / ``empty`` / ``garbage`` / ``nested`` (a broken answer; by default *after*
 processing, so an ``add`` did create its order), ``reset_after`` (process, then hang up) and
 ``blackhole`` (process, then hold the connection silent). ``latency_ms`` and ``drip_seconds``
 apply on top to every answer that is sent.
@@ -10,6 +10,7 @@ apply on top to every answer that is sent.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from dataclasses import asdict, dataclass, fields
@@ -18,8 +19,13 @@ from typing import Any
 from sandbox.replies import BAD_GATEWAY_HTML, Reply, error_reply, json_reply
 
 API_ACTIONS = ("services", "add", "status", "refill", "refill_status", "cancel", "balance")
-OUTCOMES = ("drop", "error", "html", "status_500", "empty", "garbage", "reset_after", "blackhole")
-BROKEN = frozenset({"html", "status_500", "empty", "garbage"})
+OUTCOMES = (
+    "drop", "error", "html", "status_500", "empty", "garbage", "nested", "reset_after",
+    "blackhole",
+)  # fmt: skip
+BROKEN = frozenset({"html", "status_500", "empty", "garbage", "nested"})
+# JSON nested 100,000 deep: json's decoder gives up with a RecursionError, not a ValueError.
+NESTED = b"[" * 100_000 + b"]" * 100_000
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
 # Plausible definitive refusals: the request was understood and nothing was created.
 ERRORS = {
@@ -46,6 +52,7 @@ class Faults:
     status_500_rate: float = 0.0
     empty_rate: float = 0.0
     garbage_rate: float = 0.0
+    nested_rate: float = 0.0
     drop_rate: float = 0.0
     reset_after_rate: float = 0.0
     blackhole_rate: float = 0.0
@@ -53,6 +60,7 @@ class Faults:
     latency_ms: float = 0.0
     drip_seconds: float = 0.0
     funds: bool = False  # answer every add with "Not enough funds on balance"
+    long_ids: bool = False  # `add` and `refill` answer their id with 100 more digits
     unique_links: bool = False  # refuse a second active order on the same service and link
     processed: bool = True  # html/500/empty/garbage happen after the request was processed
     error_message: str | None = None  # fixed text for error_rate instead of a plausible one
@@ -83,7 +91,7 @@ def _coerce(name: str, value: Any) -> Any:
         if bad:
             raise ValueError(f"unknown action(s) {bad}")
         return tuple(actions)
-    if name in ("funds", "unique_links", "processed"):
+    if name in ("funds", "unique_links", "processed", "long_ids"):
         return _bool(value)
     if name in ("error_message",):
         return None if value is None else str(value)
@@ -125,6 +133,7 @@ class Draw:
     processed: bool = True
     message: str = ""
     variant: float = 0.0  # picks among the forms of a broken answer
+    long_id: bool = False  # the answer's order or refill id made too long to store
 
     def before(self) -> Reply | None:
         """The answer when the request must not be processed at all (None: process it)."""
@@ -138,6 +147,8 @@ class Draw:
 
     def after(self, reply: Reply) -> Reply:
         """The real answer, broken as drawn."""
+        if self.long_id:
+            reply = _long_id(reply)
         if self.kind == "html":
             return Reply(BAD_GATEWAY_HTML, 502, "text/html")
         if self.kind == "status_500":
@@ -148,7 +159,22 @@ class Draw:
             return Reply(b"", 200)
         if self.kind == "garbage":
             return _garbage(reply, self.variant)
+        if self.kind == "nested":
+            return Reply(NESTED, 200)
         return reply
+
+
+def _long_id(reply: Reply) -> Reply:
+    """{"order": 10001} → {"order": "10001000…0"} (101 more characters than any column holds)."""
+    try:
+        answer = json.loads(reply.body)
+    except ValueError:
+        return reply
+    if isinstance(answer, dict):
+        for key in ("order", "refill"):
+            if key in answer and not isinstance(answer[key], dict):
+                answer[key] = f"{answer[key]}{'0' * 100}"
+    return json_reply(answer, reply.status)
 
 
 def _garbage(reply: Reply, variant: float) -> Reply:
@@ -187,6 +213,7 @@ class FaultState:
             processed=faults.processed,
             message=message,
             variant=variant,
+            long_id=faults.long_ids and action in ("add", "refill"),
         )
 
 

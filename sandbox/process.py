@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,12 +22,46 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KEY = "sandbox-demo-key"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _load_prctl() -> Any:
+    """libc's prctl, loaded once in the parent: a forked child must not load libraries."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` for Popen: the child is sent SIGTERM when the process that started it
+    dies, however it dies (hang-up, SIGTERM, SIGKILL), so no process outlives `make run`
+    holding its ports. Linux only (None elsewhere). The kernel ties the signal to the thread
+    that forks: start children from the main thread only."""
+    if _PRCTL is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 class SandboxError(RuntimeError):
@@ -47,6 +82,7 @@ class SandboxProcess:
         port: int = 0,
         faults: Mapping[str, Any] | None = None,
         startup_timeout: float = 30.0,
+        die_with_parent: bool = False,
     ) -> None:
         self.services = services
         self.speed = speed
@@ -57,6 +93,7 @@ class SandboxProcess:
         self.port = port
         self.faults = dict(faults or {})
         self.startup_timeout = startup_timeout
+        self.die_with_parent = die_with_parent  # `make run`: killed with its supervisor
         self._tmp = Path(tempfile.mkdtemp(prefix="sandbox-"))
         self.db = Path(db) if db is not None else self._tmp / "sandbox.sqlite3"
         self._port_file = self._tmp / "port"
@@ -181,8 +218,9 @@ class SandboxProcess:
         self._log_start = self._log.stat().st_size if self._log.exists() else 0
         with self._log.open("ab") as log:
             self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                self._command(), stdout=log, stderr=subprocess.STDOUT, env=env
-            )
+                self._command(), stdout=log, stderr=subprocess.STDOUT, env=env,
+                preexec_fn=die_with_parent() if self.die_with_parent else None,
+            )  # fmt: skip
 
     def _wait_healthy(self, deadline: float) -> None:
         assert self._proc is not None

@@ -17,7 +17,16 @@ costs a second unpaid upstream order.
 - errors.py: `Outcome` and `UpstreamError`.
 """
 
-from .answers import LARGEST, MAX_BULK, Balance, ItemError, OrderStatus, ServiceInfo
+from .answers import (
+    LARGEST,
+    MAX_BULK,
+    Balance,
+    ItemError,
+    OrderStatus,
+    ServiceInfo,
+    Services,
+    clean,
+)
 from .client import UpstreamClient
 from .errors import Outcome, UpstreamError
 
@@ -29,6 +38,8 @@ __all__ = [
     "OrderStatus",
     "Outcome",
     "ServiceInfo",
+    "Services",
     "UpstreamClient",
     "UpstreamError",
+    "clean",
 ]

@@ -15,6 +15,13 @@ MAX_BULK = 100  # providers accept at most 100 ids per bulk call
 # A number as providers write it in a string: no NaN, no "Infinity", no "1_000", no "١".
 NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 LARGEST = 10**18  # larger magnitudes are garbage, and int("1e999999999") would eat the CPU
+# No answer of API v2 nests deeper than a few levels (a bulk status with drip-feed runs: 4).
+# Deeper is hostile: json's C decoder raises RecursionError at about 1,000 levels, and even
+# answers below that can exhaust the stack of whatever walks them later (json.dumps, repr).
+MAX_DEPTH = 32
+# NUL (PostgreSQL refuses it in text), the other C0/C1 controls except tab and newline, and
+# lone surrogates (they cannot be encoded as UTF-8): never stored, never shown.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,40 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a number")
 
 
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_DEPTH: never an honest API v2 answer."""
+
+
 def decode(body: bytes) -> Any:
     # Decimal straight from the text: 0.1 stays 0.1. bytes let json detect a UTF-8 BOM.
-    return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    try:
+        answer = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:
+        raise TooDeep(f"nested deeper than {MAX_DEPTH} levels") from None
+    _check_depth(answer)
+    return answer
+
+
+def _check_depth(answer: Any) -> None:
+    """Refuse an answer nested deeper than MAX_DEPTH, without recursion (and so without
+    running out of stack on the very answers it refuses)."""
+    level = [answer]
+    for _ in range(MAX_DEPTH + 1):
+        level = [
+            child
+            for node in level
+            if isinstance(node, dict | list)
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return
+    raise TooDeep(f"nested deeper than {MAX_DEPTH} levels")
+
+
+def clean(text: str) -> str:
+    """Upstream text without NUL, control characters and lone surrogates, stripped."""
+    return CONTROL.sub("", text).strip()
 
 
 def describe_body(body: bytes) -> str:
@@ -81,7 +119,7 @@ def error_text(answer: Any) -> str | None:
     if not isinstance(answer, dict) or not answer.get("error"):
         return None
     error = answer["error"]
-    return error.strip() if isinstance(error, str) else json.dumps(error, default=str)
+    return clean(error) if isinstance(error, str) else clean(json.dumps(error, default=str)[:500])
 
 
 # --- checking the shape of answers -----------------------------------------------------------
@@ -103,7 +141,7 @@ def _kind(value: Any) -> str:
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
-        text = repr(value)
+        text = repr(clean(value))
     elif isinstance(value, Decimal):
         text = str(value)
     else:
@@ -146,8 +184,8 @@ def _flag(value: Any, what: str) -> bool:
 
 
 def ident(value: Any, what: str = "id") -> str:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+    if isinstance(value, str) and clean(value):
+        return clean(value)
     if value is None or value == "":
         raise BadShape(f"{what} is missing")
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
@@ -159,7 +197,7 @@ def _text(value: Any, what: str) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        return clean(value)
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
     raise BadShape(f"{what} is {_kind(value)}, not text")
@@ -178,19 +216,40 @@ def _expect(answer: Any, kind: type[list] | type[dict]) -> None:
         raise BadShape(f"expected {expected}, got {_kind(answer)}")
 
 
-def services_of(answer: Any) -> list[ServiceInfo]:
+class Services(list):
+    """The services of a catalogue answer; `skipped` says which items were left out and why
+    (one malformed item must not keep the other 19,999 from being synced), `skipped_ids` the
+    ids of those that had a readable one."""
+
+    def __init__(self, services=(), skipped=(), skipped_ids=()):
+        super().__init__(services)
+        self.skipped: list[str] = list(skipped)
+        self.skipped_ids: set[str] = set(skipped_ids)
+
+
+def services_of(answer: Any) -> Services:
     _expect(answer, list)
-    services, seen = [], set()
+    services = Services()
+    seen: set[str] = set()
     for index, item in enumerate(answer):
         try:
             service = _service(item)
             if service.upstream_id in seen:
                 raise BadShape(f"duplicate service id {service.upstream_id!r}")
         except BadShape as exc:
-            raise exc.at(f"item {index}") from None
+            services.skipped.append(str(exc.at(f"item {index}")))
+            if (upstream_id := _optional(ident, _get(item, "service"))) is not None:
+                services.skipped_ids.add(upstream_id)
+            continue
         seen.add(service.upstream_id)
         services.append(service)
+    if answer and not services:  # nothing usable at all: a broken answer, not an empty catalog
+        raise BadShape(f"every item is malformed ({services.skipped[0]}, …)")
     return services
+
+
+def _get(item: Any, key: str) -> Any:
+    return item.get(key) if isinstance(item, dict) else None
 
 
 def _service(item: Any) -> ServiceInfo:
@@ -208,8 +267,8 @@ def _service(item: Any) -> ServiceInfo:
         dripfeed=_flag(item.get("dripfeed"), "dripfeed"),
         description=_text(item.get("desc") or item.get("description"), "desc"),
     )
-    if service.rate < 0:
-        raise BadShape(f"negative rate {service.rate}")
+    if service.rate <= 0:
+        raise BadShape(f"rate {service.rate} is not positive")
     if service.min < 0:
         raise BadShape(f"negative min {service.min}")
     if service.max < service.min:
@@ -225,15 +284,15 @@ def order_id_of(answer: Any) -> str:
 def order_status_of(answer: Any) -> OrderStatus:
     _expect(answer, dict)
     status = answer.get("status")
-    if not isinstance(status, str) or not status.strip():
+    if not isinstance(status, str) or not clean(status):
         raise BadShape("status is missing" if status is None else f"status {_show(status)}")
     currency = answer.get("currency")
     return OrderStatus(
-        status=status.strip(),
+        status=clean(status),
         charge=_optional(_decimal, answer.get("charge")),
         start_count=_optional(_integer, answer.get("start_count")),
         remains=_optional(_integer, answer.get("remains")),
-        currency=currency.strip() if isinstance(currency, str) else "",
+        currency=clean(currency) if isinstance(currency, str) else "",
         raw=answer,
     )
 
@@ -283,9 +342,9 @@ def bulk_list(
 
 
 def status_text(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not clean(value):
         raise BadShape(f"{what} is missing" if value is None else f"{what} {_show(value)}")
-    return value.strip()
+    return clean(value)
 
 
 def cancel_accepted(value: Any, what: str) -> ItemError | None:
@@ -298,7 +357,7 @@ def balance_of(answer: Any) -> Balance:
     currency = answer.get("currency")
     return Balance(
         amount=_decimal(answer.get("balance"), "balance"),
-        currency=currency.strip() if isinstance(currency, str) else "",
+        currency=clean(currency) if isinstance(currency, str) else "",
     )
 
 

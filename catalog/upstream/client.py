@@ -10,7 +10,7 @@ import requests
 from urllib3.util import Timeout
 
 from . import answers
-from .answers import Balance, ItemError, OrderStatus, ServiceInfo
+from .answers import Balance, ItemError, OrderStatus
 from .errors import Outcome, UpstreamError
 from .transport import WATCHDOG, Watchdog, classify, host_of, new_session, root_cause
 
@@ -63,7 +63,7 @@ class UpstreamClient:
 
     # --- the actions -------------------------------------------------------------------------
 
-    def services(self) -> list[ServiceInfo]:
+    def services(self) -> answers.Services:
         return self._parse("services", answers.services_of, self.call("services"))
 
     def add(self, *, service: str, **fields: str) -> str:
@@ -234,6 +234,8 @@ class UpstreamClient:
             self._fail(action, f"empty answer (HTTP {status})")
         try:
             answer = answers.decode(body)
+        except answers.TooDeep as exc:
+            self._fail(action, f"answer is {exc} (HTTP {status})")
         except ValueError:
             self._fail(action, f"answer is not JSON ({answers.describe_body(body)}, HTTP {status})")
         error = answers.error_text(answer)

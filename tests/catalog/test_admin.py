@@ -43,11 +43,15 @@ def test_sync_now_action_imports_the_catalog(sam_client, sandbox):
 
 def test_check_balance_action_records_the_balance(sam_client, sandbox):
     provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
+    before = sandbox.api("balance")["balance"]
     sandbox.set_balance("321.5")
-    sam_client.post(
-        "/admin/catalog/provider/",
-        {"action": "check_balance", "_selected_action": [provider.pk]},
-    )
+    try:
+        sam_client.post(
+            "/admin/catalog/provider/",
+            {"action": "check_balance", "_selected_action": [provider.pk]},
+        )
+    finally:  # reset() keeps the balance: the later tests' orders need it
+        sandbox.set_balance(before)
     provider.refresh_from_db()
     assert provider.balance == Decimal("321.5")
     assert provider.balance_currency == "USD"

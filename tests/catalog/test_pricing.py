@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.models import Category, MarkupRule, Service, ServiceOffer
+from catalog.models import Category, MarkupRule, Service, ServiceOffer, UpstreamService
 from catalog.pricing import refresh_services
 from harness.catalog import make_provider, make_service, make_upstream
 
@@ -99,6 +99,55 @@ def test_refresh_writes_only_what_changed(django_assert_max_num_queries):
     for _ in range(30):
         make_service(make_upstream(provider))
     assert refresh_services() == 0
-    MarkupRule.objects.create(percent=Decimal(5))
+    UpstreamService.objects.update(rate=Decimal("2.00"))  # a bulk write: nothing repriced yet
     with django_assert_max_num_queries(4):
         assert refresh_services() == 30
+
+
+# --- a markup rule reprices by any path; nothing sells at zero ---------------------------------
+
+
+def test_a_markup_rule_reprices_by_plain_orm_save_update_and_delete():
+    provider = make_provider()
+    category = Category.objects.create(name="Likes")
+    service = make_service(make_upstream(provider, rate="1.00"), category=category)
+    other = make_service(make_upstream(provider, rate="2.00"))
+
+    rule = MarkupRule.objects.create(percent=Decimal(10))  # a shell, a command: no admin
+    assert (rate_of(service), rate_of(other)) == (Decimal("1.1000"), Decimal("2.2000"))
+
+    rule.percent = Decimal(50)
+    rule.save()
+    assert rate_of(service) == Decimal("1.5000")
+
+    MarkupRule.objects.filter(pk=rule.pk).update(percent=Decimal(20))  # bulk
+    assert rate_of(other) == Decimal("2.4000")
+
+    MarkupRule.objects.bulk_create([MarkupRule(category=category, percent=Decimal(30))])
+    assert (rate_of(service), rate_of(other)) == (Decimal("1.3000"), Decimal("2.4000"))
+
+    MarkupRule.objects.filter(category=category).delete()
+    assert rate_of(service) == Decimal("1.2000")
+
+    rule.delete()
+    assert (rate_of(service), rate_of(other)) == (Decimal("1.0000"), Decimal("2.0000"))
+
+
+@pytest.mark.parametrize(
+    ("rule", "service_fields", "cost"),
+    [
+        ({"percent": Decimal(-100)}, {}, "1.00"),  # markup -100%
+        (None, {"markup_percent": Decimal(-100)}, "1.00"),  # the service's own -100%
+        (None, {"fixed_rate": Decimal(0)}, "1.00"),  # a fixed rate of 0
+        (None, {}, "0"),  # an upstream rate of 0 stored before syncs skipped it
+    ],
+)
+def test_a_service_whose_selling_rate_is_zero_is_not_on_sale(rule, service_fields, cost):
+    provider = make_provider()
+    if rule:
+        MarkupRule.objects.create(**rule)
+    service = make_service(make_upstream(provider, rate=cost), **service_fields)
+    refresh_services([service.pk])
+    service.refresh_from_db()
+    assert service.rate <= 0
+    assert service.available is False

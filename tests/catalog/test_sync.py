@@ -138,8 +138,7 @@ def test_auto_import_off_syncs_upstream_services_only(sandbox_unsynced):
         ("html", "not JSON"),
         ("empty", "empty"),
         ("shape", "list"),
-        ("bad_rate", "rate"),
-        ("negative_min", "min"),
+        ("nested", "nested deeper than"),
     ],
 )
 def test_a_broken_answer_changes_nothing(sandbox_unsynced, catalog_restored, breakage, message):
@@ -167,3 +166,76 @@ def test_an_unreachable_provider_is_reported_and_changes_nothing():
     assert provider.last_error.startswith("Sync failed")
     assert "secret-key-123" not in provider.last_error
     assert UpstreamService.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("breakage", "reason", "vanished"),
+    [
+        ("bad_rate", "rate 'abc' is not a number", 0),
+        ("negative_min", "negative min -10", 0),
+        ("zero_rate", "rate 0 is not positive", 0),
+        ("huge_rate", "rate 99999999999999999 is out of range", 0),
+        # The known ids are no longer listed (the long ones replace them): those did vanish.
+        ("long_id", "id longer than 64 characters", 21),
+    ],
+)
+def test_bad_items_are_skipped_and_counted_the_rest_synced(
+    sandbox_unsynced, catalog_restored, breakage, reason, vanished
+):
+    sync_provider(sandbox_unsynced)
+    before = dict(UpstreamService.objects.values_list("upstream_id", "rate"))
+    changed = str(catalog_restored.api("services")[1]["service"])  # not one of those broken
+    catalog_restored.catalog(rates={changed: "7.5"})  # a real change beside the breakage
+    catalog_restored.catalog(break_=breakage)
+
+    result = sync_provider(sandbox_unsynced)
+
+    assert len(result.skipped) == 21  # every 97th of 2,000
+    assert result.skipped_text.startswith("21 services skipped: ")
+    assert reason in result.skipped_text and "and 16 more" in result.skipped_text
+    assert str(result).endswith(result.skipped_text)
+    assert result.seen == 2000 - 21
+    # The skipped ones are neither changed nor taken for vanished; the others are synced.
+    after = dict(UpstreamService.objects.filter(active=True).values_list("upstream_id", "rate"))
+    assert len(set(before) - set(after)) == result.vanished == vanished
+    assert after[changed] == Decimal("7.5")
+    assert UpstreamService.objects.count() == len(before)  # nothing stored for a skipped one
+    sandbox_unsynced.refresh_from_db()
+    assert sandbox_unsynced.last_error == f"Sync: {result.skipped_text}"
+    assert sandbox_unsynced.last_error_at is not None
+
+
+def test_nul_and_control_characters_never_reach_the_database(sandbox_unsynced, catalog_restored):
+    catalog_restored.catalog(break_="control")
+    result = sync_provider(sandbox_unsynced)  # PostgreSQL refuses NUL: this used to abort
+    assert result.skipped == ()
+    assert UpstreamService.objects.filter(name="Badname[31m").count() == 21
+    assert not [
+        c for c in UpstreamService.objects.values_list("category", flat=True) if "\x00" in c
+    ]
+    assert Service.objects.filter(name="Badname[31m").count() == 21
+
+
+def test_a_clean_sync_clears_the_skipped_note(sandbox_unsynced, catalog_restored):
+    catalog_restored.catalog(break_="zero_rate")
+    sync_provider(sandbox_unsynced)
+    assert sandbox_unsynced.last_error.startswith("Sync: 21 services skipped")
+    catalog_restored.catalog(break_=None)
+    assert sync_provider(sandbox_unsynced).skipped == ()
+    sandbox_unsynced.refresh_from_db()
+    assert sandbox_unsynced.last_error == ""
+
+
+def test_the_sync_task_records_any_failure_on_the_provider_and_ends(sandbox_unsynced, monkeypatch):
+    from catalog import tasks
+    from catalog.upstream import UpstreamClient
+
+    def explode(self):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(UpstreamClient, "services", explode)
+    tasks.sync_provider_task(sandbox_unsynced.pk)  # does not raise
+    sandbox_unsynced.refresh_from_db()
+    assert sandbox_unsynced.last_error == (
+        "Sync failed: RecursionError: maximum recursion depth exceeded"
+    )

@@ -222,7 +222,8 @@ def test_it_reads_description_under_either_name(server, client):
         ({"rate": "1_000"}, "services: item 1: rate '1_000' is not a number"),
         ({"rate": None}, "services: item 1: rate is missing"),
         ({"rate": True}, "services: item 1: rate true is not a number"),
-        ({"rate": "-0.5"}, "services: item 1: negative rate -0.5"),
+        ({"rate": "-0.5"}, "services: item 1: rate -0.5 is not positive"),
+        ({"rate": "0"}, "services: item 1: rate 0 is not positive"),
         ({"rate": "1e999999999"}, "services: item 1: rate '1e999999999' is out of range"),
         ({"min": "-5"}, "services: item 1: negative min -5"),
         ({"min": "1.5"}, "services: item 1: min '1.5' is not an integer"),
@@ -236,17 +237,50 @@ def test_it_reads_description_under_either_name(server, client):
         ({"name": {"en": "x"}}, "services: item 1: name is an object, not text"),
     ],
 )
-def test_one_bad_row_fails_the_whole_catalogue(server, client, change, message):
+def test_one_bad_row_is_skipped_with_its_reason(server, client, change, message):
     server.reply([FOLLOWERS, {**FOLLOWERS, "service": 2, **change}])
+    services = client.services()
+    assert [s.upstream_id for s in services] == ["1"]
+    assert services.skipped == [message.removeprefix("services: ")]
+
+
+def test_a_catalogue_of_only_bad_rows_is_unknown(server, client):
+    server.reply([{**FOLLOWERS, "rate": "abc"}, [1, 2]])
     error = fail(client.services)
     assert error.outcome is Outcome.UNKNOWN
-    assert error.message == message
+    assert error.message == (
+        "services: every item is malformed (item 0: rate 'abc' is not a number, …)"
+    )
     assert error.action == "services"
 
 
 def test_it_names_a_row_that_is_not_an_object(server, client):
     server.reply([FOLLOWERS, [1, 2]])
-    assert fail(client.services).message == "services: item 1: expected an object, got a list"
+    assert client.services().skipped == ["item 1: expected an object, got a list"]
+
+
+def test_a_skipped_row_keeps_its_id_if_readable(server, client):
+    server.reply([FOLLOWERS, {**FOLLOWERS, "service": 7, "rate": "x"}])
+    assert client.services().skipped_ids == {"7"}
+
+
+def test_control_characters_and_nul_are_stripped_from_texts(server, client):
+    server.reply([{**FOLLOWERS, "name": "Fol\x00low\x1bers\ud800", "desc": "a\nb\tc\x7f"}])
+    (service,) = client.services()
+    assert (service.name, service.description) == ("Followers", "a\nb\tc")
+
+
+def test_deeply_nested_json_is_unknown_not_a_recursion_error(server, client):
+    server.reply(b"[" * 100_000 + b"]" * 100_000)
+    error = fail(client.services)
+    assert error.outcome is Outcome.UNKNOWN
+    assert "nested deeper than" in error.message
+
+
+def test_nesting_below_the_recursion_limit_is_refused_too(server, client):
+    deep = b"[" * 40 + b"1" + b"]" * 40  # far below json's limit, far above any real answer
+    server.reply(b'{"status": "Completed", "runs": ' + deep + b"}")
+    assert "nested deeper than" in fail(client.status, "1").message
 
 
 def test_it_rejects_a_catalogue_that_is_not_a_list(server, client):

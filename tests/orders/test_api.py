@@ -395,3 +395,18 @@ def test_random_bodies_never_5xx_and_rejected_requests_charge_nothing(
         assert after == before
     ratelimit.reset()
     Service.objects.filter(pk=followers_with_flags.pk).update(enabled=True)
+
+
+@pytest.mark.parametrize(
+    "free", [{"fixed_rate": Decimal(0)}, {"markup_percent": Decimal(-100)}], ids=["fixed", "markup"]
+)
+def test_a_service_at_a_zero_rate_is_neither_listed_nor_sold(client, alice_key, free):
+    paid = make_service(make_upstream(make_provider(), rate="1", name="Paid"))
+    zero = make_service(make_upstream(make_provider(), rate="1", name="Free"), **free)
+    _, listed = call(client, alice_key, action="services")
+    assert [row["service"] for row in listed] == [paid.pk]
+    status, answer = call(
+        client, alice_key, action="add", service=zero.pk, link="https://x.test/a", quantity=100
+    )
+    assert (status, answer) == (200, {"error": "Incorrect service ID"})
+    assert Order.objects.count() == 0

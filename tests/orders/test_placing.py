@@ -267,11 +267,28 @@ def test_charge_is_exactly_rate_times_quantity_times_runs_over_1000(rate, quanti
     assert charge.as_tuple().exponent >= -7
 
 
-def test_a_free_service_places_with_a_zero_charge_row(alice_with_100):
+def test_a_service_at_a_zero_rate_is_not_sold(alice_with_100):
+    # A -100% markup sold at 0.0000 while the panel still paid upstream: not on sale any more.
     free = make_service(make_upstream(make_provider(), rate="1"), markup_percent=Decimal(-100))
-    placed = order(alice_with_100, free, quantity="100")
-    assert placed.charge == 0
-    assert LedgerEntry.objects.get(order=placed).amount == 0
+    with pytest.raises(OrderError, match="Incorrect service ID"):
+        order(alice_with_100, free, quantity="100")
+    assert Order.objects.count() == 0
+
+
+def test_a_zero_rate_left_on_a_row_marked_available_is_refused_too(alice_with_100):
+    service = make_service(make_upstream(make_provider(), rate="1"))
+    Service.objects.filter(pk=service.pk).update(rate=Decimal(0))  # no reprice: a stale row
+    with pytest.raises(OrderError, match="Incorrect service ID"):
+        order(alice_with_100, service, quantity="100")
+    assert Order.objects.count() == 0
+
+
+def test_a_quantity_of_zero_is_refused_when_the_minimum_is_zero(alice_with_100):
+    service = make_service(make_upstream(make_provider(), rate="1", min=0))
+    assert service.min == 0
+    with pytest.raises(OrderError, match="Quantity less than minimal 1"):
+        order(alice_with_100, service, quantity="0")
+    assert Order.objects.count() == 0
 
 
 def test_a_price_change_after_caching_charges_the_new_price(alice_with_100, followers_to_100k):

@@ -1,22 +1,27 @@
 """`make run`: the whole panel in the foreground — sandbox, web, worker and beat.
 
-Migrates, creates the demo logins, registers and syncs the sandbox provider, then runs every
-process until Ctrl-C (or until one of them dies), and stops them all.
+Checks its ports are free (a `make run` still running, or anything else, holds them: it says
+so and stops before printing any login), migrates, creates the demo logins, registers and
+syncs the sandbox provider, then runs every process until Ctrl-C, SIGTERM or a hang-up (or
+until one of them dies), and stops them all. Every child is also started to die with it
+(PR_SET_PDEATHSIG): killed outright, it leaves no process holding the ports.
 """
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management import BaseCommand, call_command
+from django.core.management import BaseCommand, CommandError, call_command
 
 from demo.gateways import demo_gateways
 from demo.setup import DEMO_ADMIN, DEMO_CUSTOMER, setup_demo
-from sandbox.process import SandboxProcess
+from sandbox.process import SandboxProcess, die_with_parent
 
 
 class Command(BaseCommand):
@@ -38,11 +43,22 @@ class Command(BaseCommand):
         # SIGINT ignored for background jobs.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGHUP, _interrupt)  # the terminal closed
+        busy = _ports_in_use(
+            host, {"web": port, "sandbox": sandbox_port, "payment gateways": gateways_port}
+        )
+        if busy:
+            raise CommandError(
+                f"Port {busy} already in use: another `make run` (or something else) is still "
+                "running there. Stop it, or choose other ports with PANEL_PORT, SANDBOX_PORT "
+                "and GATEWAYS_PORT. Nothing was started."
+            )
         sandbox = SandboxProcess(
             port=sandbox_port,
             db=str(Path(settings.VAR_DIR) / "sandbox.sqlite3"),
             services=5000,
             speed=sandbox_speed,
+            die_with_parent=True,
         )
         sandbox.start()
         processes: list[subprocess.Popen] = []
@@ -81,8 +97,9 @@ class Command(BaseCommand):
         # The demo polls every 10 s (not every minute), so an order visibly completes soon.
         env = {**os.environ, "POLL_SECONDS": os.environ.get("POLL_SECONDS", "10")}
         return subprocess.Popen(  # noqa: S603
-            command, cwd=settings.BASE_DIR, env=env, start_new_session=True
-        )
+            command, cwd=settings.BASE_DIR, env=env, start_new_session=True,
+            preexec_fn=die_with_parent(),  # SIGTERM when this supervisor dies, however
+        )  # fmt: skip
 
     def _banner(self, host: str, port: int, sandbox: SandboxProcess, api_key: str) -> None:
         url = f"http://{host}:{port}"
@@ -109,6 +126,23 @@ class Command(BaseCommand):
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def _ports_in_use(host: str, ports: dict[str, int]) -> str:
+    """The first port something listens on, as "8000 (web)"; "" if all are free. A bind
+    with SO_REUSEADDR fails only for a port that is really taken (not one in TIME_WAIT)."""
+    for what, port in ports.items():
+        if not port:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return f"{port} ({what})"
+                raise
+    return ""
 
 
 def _stop(process: subprocess.Popen) -> None:
