@@ -10,7 +10,7 @@ export BROKER_URL_TEST ?= redis://127.0.0.1:6379/15
 
 # The embedded panel: SQLite, a filesystem broker, the bundled sandbox provider.
 run: install
-	$(BIN)/python manage.py rundemo
+	ALLOW_DEMO_SECRETS=$${ALLOW_DEMO_SECRETS:-1} $(BIN)/python manage.py rundemo
 
 # The whole suite against PostgreSQL and Redis (started or installed if missing), plus lint.
 test: install
