@@ -159,6 +159,13 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# And attempts per hour (accounts/views.py, counted like the API's limits; 0: no limit): logins
+# for one username from anywhere (a password spray), logins from one address (any username),
+# sign-ups and password-reset requests from one address.
+LOGIN_RATE_PER_USERNAME = env.int("LOGIN_RATE_PER_USERNAME", default=30)
+LOGIN_RATE_PER_IP = env.int("LOGIN_RATE_PER_IP", default=100)
+SIGNUP_RATE_PER_IP = env.int("SIGNUP_RATE_PER_IP", default=10)
+PASSWORD_RESET_RATE_PER_IP = env.int("PASSWORD_RESET_RATE_PER_IP", default=10)
 # The client address (panel/clientip.py): REMOTE_ADDR, or, when the connection comes from one
 # of the TRUSTED_PROXIES (comma-separated addresses or CIDRs of our reverse proxies), the
 # address they forwarded for; else every client would share the proxy's address.
