@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .models import Category, PriceChange, Provider, Service, ServiceOffer, UpstreamService
 from .pricing import Markups, new_service_terms, refresh_services
+from .signals import catalog_changed
 from .upstream import ServiceInfo, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ def _import(provider: Provider, upstream: list[UpstreamService]) -> int:
             for service, row in zip(services, upstream, strict=True)
         ]
     )
+    catalog_changed.send(sender=Service, imported=len(services))
     return len(services)
 
 
