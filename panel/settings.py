@@ -345,7 +345,8 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        # No form-action: paying sends the customer on to the gateway's own checkout (a form
+        # posted or redirected to another origin), which form-action 'self' would block.
     }
 }
 

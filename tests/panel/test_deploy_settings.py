@@ -19,7 +19,8 @@ DEMO_ONLY = ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "API_KEY_HMAC_SECRETS", "EMA
 
 
 def production_env(**changes: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_VERSION", "DEBUG")}
+    test_only = ("PYTEST_VERSION", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the latter: Playwright
+    env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update(
         SECRET_KEY="x7Qp-" + "k2Vb9LmZr4TnWc8YhFd3Js6Ga1Eu5Xo0" * 2,
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
