@@ -6,11 +6,11 @@ STAMP := $(VENV)/.installed
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/panel
 export BROKER_URL_TEST ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test quick install lint format bench clean
+.PHONY: run test quick install lock lint format bench clean
 
 # The embedded panel: SQLite, a filesystem broker, the bundled sandbox provider.
 run: install
-	$(BIN)/python manage.py rundemo
+	ALLOW_DEMO_SECRETS=$${ALLOW_DEMO_SECRETS:-1} $(BIN)/python manage.py rundemo
 
 # The whole suite against PostgreSQL and Redis (started or installed if missing), plus lint.
 test: install
@@ -29,11 +29,19 @@ quick: install
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Every dependency at the exact version of requirements.lock, then the project itself.
+$(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# requirements.lock again from pyproject.toml's ranges, keeping the pinned versions that still
+# fit; `make lock LOCK_ARGS=--upgrade` moves every pin to the newest version in range.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet --custom-compile-command "make lock" \
+		$(LOCK_ARGS) -o requirements.lock
 
 lint: install
 	$(BIN)/ruff check .

@@ -230,6 +230,9 @@ class ApiKey(models.Model):
     )
     prefix = models.CharField(max_length=16, unique=True)
     digest = models.CharField(max_length=64)
+    # Which of API_KEY_HMAC_SECRETS signed the digest (accounts/apikeys.py, a short fingerprint
+    # of it, never the secret); empty for keys signed with SECRET_KEY before those existed.
+    secret_id = models.CharField(max_length=12, blank=True, default="", editable=False)
     enabled = models.BooleanField(default=True, help_text="Staff can switch API access off.")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

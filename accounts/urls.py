@@ -13,8 +13,10 @@ urlpatterns = [
     path("signup", views.signup, name="signup"),
     path(
         "login",
-        auth_views.LoginView.as_view(
-            template_name="registration/login.html", redirect_authenticated_user=True
+        views.throttled("login")(
+            auth_views.LoginView.as_view(
+                template_name="registration/login.html", redirect_authenticated_user=True
+            )
         ),
         name="login",
     ),
@@ -38,11 +40,13 @@ urlpatterns = [
     ),
     path(
         "password-reset",
-        auth_views.PasswordResetView.as_view(
-            template_name="registration/reset_password.html",
-            email_template_name="registration/reset_password_email.txt",
-            subject_template_name="registration/reset_password_subject.txt",
-            extra_email_context={"PANEL_NAME": lazy_panel_name()},
+        views.throttled("password_reset")(
+            auth_views.PasswordResetView.as_view(
+                template_name="registration/reset_password.html",
+                email_template_name="registration/reset_password_email.txt",
+                subject_template_name="registration/reset_password_subject.txt",
+                extra_email_context={"PANEL_NAME": lazy_panel_name()},
+            )
         ),
         name="password_reset",
     ),

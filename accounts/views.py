@@ -2,12 +2,19 @@
 payments/views.py).
 
 Log in, log out and the password pages are Django's own views with the panel's templates
-(accounts/urls.py); login throttling is django-axes (settings).
+(accounts/urls.py). Throttling: django-axes locks a username + address pair out after a few
+wrong passwords (settings); on top, `throttled` caps login attempts per username and per
+address, and sign-ups and password-reset requests per address (LOGIN_RATE_PER_USERNAME,
+LOGIN_RATE_PER_IP, SIGNUP_RATE_PER_IP, PASSWORD_RESET_RATE_PER_IP, each per hour).
 """
 
+import hashlib
+from collections.abc import Callable
 from decimal import Decimal
+from functools import wraps
 
 from axes.utils import reset as reset_login_failures
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -25,11 +32,14 @@ from orders.models import Order
 from pages.cache import cached, catalog_timeout
 from pages.site import panel_name
 from pages.views import landing
+from panel.clientip import client_ip
+from panel.ratelimit import allow
 
 from .apikeys import issue_key
 from .forms import EmailForm, SetPasswordForm, SettingsForm, SignupForm
 from .models import ApiKey, LedgerEntry, LedgerKind, User
 
+HOUR = 3600
 RECENT_ORDERS = 10
 LEDGER_PER_PAGE = 50
 
@@ -52,6 +62,44 @@ def spent_on_orders(user: User) -> Decimal:
     kinds = [LedgerKind.CHARGE, LedgerKind.REFUND]
     net = LedgerEntry.objects.filter(user=user, kind__in=kinds).aggregate(net=Sum("amount"))["net"]
     return Decimal(0) - (net or Decimal(0))
+
+
+def _username_key(request: HttpRequest) -> str:
+    username = request.POST.get("username", "").strip().casefold()[:150]
+    return hashlib.sha256(username.encode()).hexdigest()[:32]
+
+
+# What each throttled page counts, per POST: (name, setting holding the hourly limit, whose).
+LIMITS: dict[str, list[tuple[str, str, Callable[[HttpRequest], str]]]] = {
+    "login": [
+        ("login-user", "LOGIN_RATE_PER_USERNAME", _username_key),
+        ("login-ip", "LOGIN_RATE_PER_IP", client_ip),
+    ],
+    "signup": [("signup-ip", "SIGNUP_RATE_PER_IP", client_ip)],
+    "password_reset": [("reset-ip", "PASSWORD_RESET_RATE_PER_IP", client_ip)],
+}
+
+
+def throttled(page: str):
+    """Count each POST to the view against LIMITS[page]; past any limit, answer 429 without
+    running the view (no password checked, no account made, no mail sent)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method == "POST":
+                for name, setting, whose in LIMITS[page]:
+                    if not allow(f"{name}:{whose(request)}", getattr(settings, setting), HOUR):
+                        response = render(
+                            request, "registration/throttled.html", {"page": page}, status=429
+                        )
+                        response["Retry-After"] = str(HOUR)
+                        return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -80,6 +128,7 @@ def quick_order_categories() -> list[tuple[int, str]]:
     return [(summary.id, summary.name) for summary in summaries]
 
 
+@throttled("signup")
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:

@@ -15,6 +15,8 @@ def setup_django(database_url: str | None = None, *, migrate: bool = True) -> No
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panel.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # The benchmarks run on the demo keys, like the tests (panel/settings.py refuses them else).
+    os.environ.setdefault("ALLOW_DEMO_SECRETS", "1")
     if migrate:
         _create_database(os.environ["DATABASE_URL"])
     import django

@@ -93,7 +93,8 @@ class Server:
         ]  # fmt: skip
         self.env = {
             **os.environ, "DEBUG": "0", "LOG_LEVEL": "ERROR", "PYTHONPATH": str(ROOT),
-            "BENCH_VIEWS": "1",  # panel/benchviews.py: the minimal view, the ceiling
+            # bench/settings.py mounts bench/views.py: the minimal view, the ceiling.
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
         }  # fmt: skip
         self.process: subprocess.Popen | None = None
 

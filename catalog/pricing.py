@@ -12,6 +12,7 @@ from panel.db import bulk_update_values
 from panel.money import selling_rate
 
 from .models import MarkupRule, Provider, Service, ServiceOffer, UpstreamService
+from .signals import catalog_changed
 
 ZERO = Decimal(0)
 
@@ -94,6 +95,8 @@ def refresh_services(services: Iterable[int] | QuerySet | None = None) -> int:
         if new != tuple(old):
             changes.append((service_id, *new))
     bulk_update_values(Service, _DERIVED, changes)
+    if changes:
+        catalog_changed.send(sender=Service, repriced=len(changes))
     return len(changes)
 
 

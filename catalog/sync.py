@@ -11,6 +11,7 @@ from django.utils import timezone
 from .failures import describe
 from .models import COST, Category, PriceChange, Provider, Service, ServiceOffer, UpstreamService
 from .pricing import Markups, new_service_terms, refresh_services
+from .signals import catalog_changed
 from .upstream import ServiceInfo, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,7 @@ def _import(provider: Provider, upstream: list[UpstreamService]) -> int:
             for service, row in zip(services, upstream, strict=True)
         ]
     )
+    catalog_changed.send(sender=Service, imported=len(services))
     return len(services)
 
 

@@ -10,6 +10,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from catalog.models import Category, MarkupRule, Service
+from catalog.signals import catalog_changed
 from support.models import Department
 
 from .cache import invalidate
@@ -49,3 +50,9 @@ def _admin_edit(sender, instance: LogEntry, **kwargs) -> None:
 @receiver(m2m_changed, sender=SiteSettings.featured_services.through)
 def _featured_changed(sender, **kwargs) -> None:
     _bump("site")
+
+
+@receiver(catalog_changed, dispatch_uid="pages-catalog-changed")
+def _catalog_changed(sender, **kwargs) -> None:
+    """Repricing and imports in bulk (catalog/signals.py): rates shown anywhere are stale."""
+    _bump("catalog")

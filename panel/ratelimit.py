@@ -13,19 +13,20 @@ _lock = threading.Lock()
 _redis = None
 
 
-def allow(name: str, limit: int) -> bool:
-    """Count one hit for `name` in the current minute; False once past `limit` (0: no limit)."""
+def allow(name: str, limit: int, seconds: int = WINDOW) -> bool:
+    """Count one hit for `name` in the current window of `seconds` (a minute by default);
+    False once past `limit` (0: no limit)."""
     if limit <= 0:
         return True
-    window = int(time.time()) // WINDOW
-    key = f"rl:{name}:{window}"
+    window = int(time.time()) // seconds
+    key = f"rl:{name}:{window}" if seconds == WINDOW else f"rl:{name}:{seconds}s:{window}"
     client = _client()
     if client is None:
-        return _allow_locally(key, window, limit)
+        return _allow_locally(key, int(time.time()) // WINDOW, limit)
     try:
         with client.pipeline(transaction=False) as pipe:
             pipe.incr(key)
-            pipe.expire(key, WINDOW * 2)
+            pipe.expire(key, seconds * 2)
             count, _ = pipe.execute()
     except Exception:  # the store is down: limits are a shield, not a gate; let it through
         return True

@@ -5,6 +5,7 @@ Celery broker, so one command shows the whole flow. DATABASE_URL and CELERY_BROK
 switch to PostgreSQL and Redis.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,14 +20,23 @@ VAR_DIR = Path(env("PANEL_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key only serves the embedded demo; production sets SECRET_KEY (docker-compose.yml).
-SECRET_KEY = env("SECRET_KEY", default="embedded-demo-only-not-a-secret")
+# The demo values below (keys, the console mail backend) only serve the embedded demo (`make
+# run` sets ALLOW_DEMO_SECRETS) and the tests (pytest sets PYTEST_VERSION in its environment and
+# every process it starts inherits it); with DEBUG off and neither, the panel refuses to start
+# on any of them (the end of this file).
+ALLOW_DEMO_SECRETS = env.bool("ALLOW_DEMO_SECRETS", default="PYTEST_VERSION" in os.environ)
+DEMO_SECRET_KEY = "embedded-demo-only-not-a-secret"
+SECRET_KEY = env("SECRET_KEY", default=DEMO_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Secrets at rest (panel/encryption.py): comma-separated Fernet keys, the first encrypts, all
 # decrypt. The fallback key only serves the embedded demo and the tests, like SECRET_KEY's.
 DEMO_FIELD_ENCRYPTION_KEY = "ZW1iZWRkZWQtZGVtby1vbmx5LW5vdC1hLXNlY3JldCE="
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEMO_FIELD_ENCRYPTION_KEY])
+# Customer API keys are stored as an HMAC under these secrets (accounts/apikeys.py), not under
+# SECRET_KEY: the first signs new digests, every one verifies, so each rotates on its own.
+DEMO_API_KEY_HMAC_SECRET = "embedded-demo-only-api-key-hmac-secret"
+API_KEY_HMAC_SECRETS = env.list("API_KEY_HMAC_SECRETS", default=[DEMO_API_KEY_HMAC_SECRET])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -39,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "axes",
+    "csp",
     "panel",
     "accounts",
     "catalog",
@@ -52,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -149,9 +161,17 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
-# The client address (panel/clientip.py): REMOTE_ADDR, or behind TRUSTED_PROXIES reverse
-# proxies the address they forwarded for; else every client would share the proxy's address.
-TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+# And attempts per hour (accounts/views.py, counted like the API's limits; 0: no limit): logins
+# for one username from anywhere (a password spray), logins from one address (any username),
+# sign-ups and password-reset requests from one address.
+LOGIN_RATE_PER_USERNAME = env.int("LOGIN_RATE_PER_USERNAME", default=30)
+LOGIN_RATE_PER_IP = env.int("LOGIN_RATE_PER_IP", default=100)
+SIGNUP_RATE_PER_IP = env.int("SIGNUP_RATE_PER_IP", default=10)
+PASSWORD_RESET_RATE_PER_IP = env.int("PASSWORD_RESET_RATE_PER_IP", default=10)
+# The client address (panel/clientip.py): REMOTE_ADDR, or, when the connection comes from one
+# of the TRUSTED_PROXIES (comma-separated addresses or CIDRs of our reverse proxies), the
+# address they forwarded for; else every client would share the proxy's address.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_CLIENT_IP_CALLABLE = "panel.clientip.client_ip"
 
 # Email (password resets; notifications through the outbox): printed on the console unless a
@@ -288,7 +308,67 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
+# HTTPS. Behind a TLS-terminating proxy (BEHIND_TLS_PROXY) the proxy says the scheme in
+# X-Forwarded-Proto (it must overwrite what the client sent), so request.is_secure() holds and
+# reset links and the API page say https://; plain http is then redirected, except /healthz
+# (the container's own health check, from inside).
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+    # Cookies only over HTTPS, except in the embedded demo and the tests (plain http on
+    # 127.0.0.1, ALLOW_DEMO_SECRETS); SECURE_COOKIES says it outright either way.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool(
+        "SECURE_COOKIES", default=not ALLOW_DEMO_SECRETS
+    )
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)  # a year
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Asking browsers to preload the domain is a choice of its owner, not a default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Content Security Policy (django-csp): every script and style comes from our own static files;
+# no inline code, nothing from another site. Templates pass data with json_script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # No form-action: paying sends the customer on to the gateway's own checkout (a form
+        # posted or redirected to another origin), which form-action 'self' would block.
+    }
+}
+
+# Refuse to start on a demo secret outside the demo: a panel run with DEBUG off and no
+# ALLOW_DEMO_SECRETS must have been given its own keys and a real mail backend.
+if not DEBUG and not ALLOW_DEMO_SECRETS:
+    _demo_values = [
+        name
+        for name, is_demo in (
+            ("SECRET_KEY", SECRET_KEY == DEMO_SECRET_KEY),
+            ("FIELD_ENCRYPTION_KEYS", DEMO_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS),
+            ("API_KEY_HMAC_SECRETS", DEMO_API_KEY_HMAC_SECRET in API_KEY_HMAC_SECRETS),
+            ("EMAIL_BACKEND", EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"),
+        )
+        if is_demo
+    ]
+    if _demo_values:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"DEBUG is off but {', '.join(_demo_values)} still has the demo value: set it "
+            "in the environment (README, Production), or set ALLOW_DEMO_SECRETS=1 for a demo."
+        )

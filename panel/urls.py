@@ -6,11 +6,13 @@ from django.views.generic import RedirectView
 from catalog import views as catalog_views
 from orders.api import api_v2
 from pages.urls import page_urlpatterns
+from panel.health import healthz
 
 urlpatterns = [
     # First: the API is the most requested path, and Django tries the patterns in turn.
     path("api/v2", api_v2, name="api_v2"),
     path("api/v2/", api_v2),
+    path("healthz", healthz, name="healthz"),
     path("services", catalog_views.services, name="services"),
     path(
         "services/category/<int:category_id>",

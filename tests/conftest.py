@@ -107,6 +107,14 @@ def sam_client(client, sam):
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Each test starts with no request counted (login, sign-up, reset and API limits)."""
+    from panel import ratelimit
+
+    ratelimit.reset()
+
+
+@pytest.fixture(autouse=True)
 def ledger_invariant(request):
     """After every test that touched the database: balance == sum(ledger) for every user."""
     uses_db = request.node.get_closest_marker("django_db") or {

@@ -109,7 +109,7 @@ def test_the_lockout_is_per_username_and_ip(client, alice, bob):
 
 
 def test_behind_a_proxy_the_lockout_is_per_forwarded_address(client, alice, settings):
-    settings.TRUSTED_PROXIES = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.2/32"]
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     for _ in range(5):
         login(client, "alice", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)

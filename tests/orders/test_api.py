@@ -319,7 +319,7 @@ def test_rate_limit_answers_429(client, alice_key, settings):
 
 def test_the_per_ip_limit_counts_clients_apart_behind_a_proxy(client, alice_key, settings):
     settings.API_RATE_PER_IP = 2
-    settings.TRUSTED_PROXIES = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.2/32"]
     key = alice_key
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
 

@@ -435,9 +435,9 @@ def test_the_admin_index_counts_orders_that_need_staff(
 
     page = sam_client.get("/admin/").content.decode()
 
-    assert '<td id="alert-unknown"><strong style="color: var(--error-fg)">2</strong>' in page
-    assert '<td id="alert-held"><strong style="color: var(--error-fg)">3</strong>' in page
-    assert '<td id="alert-stuck"><strong style="color: var(--error-fg)">2</strong>' in page
+    assert '<td id="alert-unknown"><strong class="alerting">2</strong>' in page
+    assert '<td id="alert-held"><strong class="alerting">3</strong>' in page
+    assert '<td id="alert-stuck"><strong class="alerting">2</strong>' in page
     assert f'href="{ORDERS}?status__exact=unknown"' in page
     assert f'href="{ORDERS}?status__exact=held"' in page
     assert f'href="{ORDERS}?stuck=yes"' in page
