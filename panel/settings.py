@@ -29,7 +29,7 @@ DEMO_FIELD_ENCRYPTION_KEY = "ZW1iZWRkZWQtZGVtby1vbmx5LW5vdC1hLXNlY3JldCE="
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEMO_FIELD_ENCRYPTION_KEY])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_app.PanelAdminConfig",  # django.contrib.admin with the second factor (2FA)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "panel",
     "accounts",
     "catalog",
@@ -48,6 +51,7 @@ INSTALLED_APPS = [
     "pages",
     "support",
     "demo",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a lockout flagged during login into its lockout page.
@@ -139,6 +144,11 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Every staff login to admin needs a second factor (django-otp: TOTP, or a one-time backup
+# code): enrolment at /admin/2fa/enrol/ on the first login; accounts/adminsite.py.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env("PANEL_NAME", default="Boostly")
 
 # Login throttling (django-axes): 5 failures for one username from one IP lock that pair out
 # for 15 minutes; a successful login clears its failures. Covers the admin login too.
