@@ -5,6 +5,8 @@ Money moves only through accounts.ledger: each admin view or action
 parses a form, calls one of their functions and reports what it did.
 """
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -148,7 +150,7 @@ class PanelUserAdmin(AuditedAdminMixin, UserAdmin):
             else:
                 record(
                     actor=request.user, action="adjust_balance", target=user,
-                    changes={"balance": [str(entry.balance_after - amount), str(entry.balance_after)]},
+                    changes={"balance": [f"{entry.balance_after - amount:f}", f"{entry.balance_after:f}"]},
                     note=f"{amount:+} (ledger #{entry.pk}): {reason}",
                 )  # fmt: skip
                 self.log_change(
@@ -184,6 +186,21 @@ admin.site.unregister(StaticDevice)
 @admin.register(Group)
 class RoleAdmin(AuditedAdminMixin, GroupAdmin):
     """Staff roles: each change of a role's name or permissions is audited."""
+
+
+# --- login throttling (django-axes): its one action, with the permission it lacked ---------
+
+
+class PanelAccessAttemptAdmin(AccessAttemptAdmin):
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired_attempts(self, request, queryset):
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(request, f"Cleaned up {count} expired access attempts.")
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, PanelAccessAttemptAdmin)
 
 
 # --- ledger -----------------------------------------------------------------------------------

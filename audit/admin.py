@@ -93,7 +93,8 @@ class AuditedAdminMixin:
         if id(obj) not in pending:
             return
         before, change = pending.pop(id(obj))
-        changes = diff(before, self._audit_snapshot(obj), self._audit_secrets())
+        saved = type(obj)._base_manager.get(pk=obj.pk)  # as stored: 1.000000, not the form's 1
+        changes = diff(before, self._audit_snapshot(saved), self._audit_secrets())
         if change and not changes:
             return
         action = "change" if change else "add"
