@@ -44,7 +44,9 @@ class AuditedAdminMixin:
 
     def _audit_snapshot(self, obj):
         fields = self.audit_fields or [
-            f.name for f in [*obj._meta.concrete_fields, *obj._meta.many_to_many]
+            f.name
+            for f in [*obj._meta.concrete_fields, *obj._meta.many_to_many]
+            if not getattr(f, "auto_now", False)  # "updated at": the entry has its own time
         ]
         return snapshot(obj, fields)
 

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from accounts.forms import DecisionForm
 from accounts.ledger import OwnMoney
 from accounts.models import Payment
+from audit.admin import AuditedAdminMixin
 from audit.record import record
 from panel.admin_secrets import SecretFieldsMixin
 from panel.readonly import ReadOnlyAdminMixin
@@ -48,7 +49,7 @@ class GatewayCurrencyInline(admin.TabularInline):
 
 
 @admin.register(Gateway)
-class GatewayAdmin(SecretFieldsMixin, admin.ModelAdmin):
+class GatewayAdmin(AuditedAdminMixin, SecretFieldsMixin, admin.ModelAdmin):
     secret_fields = ("api_secret", "webhook_secret")
     list_display = ("name", "code", "enabled", "currency_list", "fee_percent", "bonus_percent")
     list_editable = ("enabled",)
@@ -82,7 +83,7 @@ class GatewayAdmin(SecretFieldsMixin, admin.ModelAdmin):
 
 
 @admin.register(TransferAccount)
-class TransferAccountAdmin(admin.ModelAdmin):
+class TransferAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "currency", "upi_id", "enabled", "position")
     list_editable = ("enabled", "position")
     fields = ("kind", "name", "currency", "details", "upi_id", "payee_name", "enabled", "position")

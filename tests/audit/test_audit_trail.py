@@ -104,3 +104,16 @@ def test_the_audit_trail_is_read_only_in_admin(sam_client, sam):
     assert (entry.action, entry.note) == ("change", "")
     page = sam_client.get(f"{url}change/").content.decode()
     assert "rate: 1 → 2" in page
+
+
+def test_a_markup_edited_in_the_service_list_is_recorded(sam_client, sam):
+    service = make_service(make_upstream(make_provider(), rate="1"))
+    form = {"form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1", "form-0-id": str(service.pk),
+            "form-0-markup_percent": "15", "form-0-fixed_rate": "", "form-0-enabled": "on",
+            "_save": "Save"}  # fmt: skip
+
+    assert sam_client.post("/admin/catalog/service/", form).status_code == 302
+
+    entry = only(action="change", target_type="catalog.service")
+    assert entry.changes == {"markup_percent": [None, "15.0000"]}
+    assert entry.actor == sam
