@@ -35,6 +35,12 @@ def second_factor_required() -> bool:
     return settings.ADMIN_REQUIRE_2FA
 
 
+def staff_verified(user) -> bool:
+    """Whether this staff session passed the second factor, where one is required: for the
+    staff pages outside the admin (a ticket's pictures)."""
+    return not second_factor_required() or getattr(user, "is_verified", lambda: False)()
+
+
 def reset_second_factor(user) -> int:
     """Delete every device of the user (authenticator and backup codes); the number deleted."""
     deleted = 0

@@ -68,6 +68,8 @@ def test_a_password_alone_does_not_open_the_admin(required, tess):
     assert client.get("/admin/accounts/user/").status_code == 302
     # … to enrolment, the first time: no device yet.
     assert client.get("/admin/2fa/")["Location"].startswith("/admin/2fa/enrol/")
+    enrol_page = client.get("/admin/2fa/enrol/").content.decode()
+    assert 'action="/logout"' in enrol_page  # a way out that needs no second factor
 
 
 def test_enrolment_shows_a_local_qr_code_and_a_valid_code_opens_the_admin(required, tess):
