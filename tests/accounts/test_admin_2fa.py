@@ -161,3 +161,20 @@ def test_wrong_codes_slow_the_next_tries_down(settings, tess):
 
     assert client.post("/admin/2fa/", {"token": codes[0]}).status_code == 200  # right, too soon
     assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("env", "required"),
+    [({"DEBUG": "1"}, False), ({"DEBUG": "1", "ADMIN_REQUIRE_2FA": "on"}, True)],
+)
+def test_the_setting_defaults_to_not_debug_and_can_be_forced(monkeypatch, env, required):
+    import runpy
+    from pathlib import Path
+
+    import panel
+
+    monkeypatch.delenv("ADMIN_REQUIRE_2FA", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    values = runpy.run_path(str(Path(panel.__file__).with_name("settings.py")))
+    assert values["ADMIN_REQUIRE_2FA"] is required

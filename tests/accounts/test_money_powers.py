@@ -144,3 +144,31 @@ def test_support_runs_order_actions_that_move_no_money_only(client, alice, servi
     order.refresh_from_db()
     assert order.status == OrderStatus.UNKNOWN
     assert Service.objects.filter(pk=service.pk).exists()
+
+
+def test_nobody_writes_off_what_they_owe_themselves(sam_client, sam, alice):
+    from payments.models import Reversal
+
+    own_payment = Payment.objects.create(
+        user=sam, method="manual", amount=Decimal("5"), reference="S-9"
+    )
+    theirs_payment = Payment.objects.create(
+        user=alice, method="manual", amount=Decimal("5"), reference="A-9"
+    )
+    own, theirs = (
+        Reversal.objects.create(payment=p, user=p.user, kind="refund", gateway_ref=f"r{p.pk}",
+                                amount=Decimal("5"), currency="USD", take_back=Decimal("5"),
+                                owed=Decimal("5"))
+        for p in (own_payment, theirs_payment)
+    )  # fmt: skip
+    data = {"action": "write_off_selected", "_selected_action": [own.pk, theirs.pk]}
+
+    response = sam_client.post("/admin/payments/reversal/", data, follow=True)
+
+    own.refresh_from_db()
+    theirs.refresh_from_db()
+    assert own.decided_at is None and theirs.decided_at is not None
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("nobody decides their own money" in m for m in shown)
+    assert AuditEntry.objects.filter(action="refused", target_id=str(own.pk)).exists()
+    assert AuditEntry.objects.filter(action="write_off", target_id=str(theirs.pk)).exists()

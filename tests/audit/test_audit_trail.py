@@ -4,6 +4,7 @@ after and when; read-only in admin; a secret recorded as "changed", never its va
 import pytest
 from django.contrib.auth.models import Group, Permission
 
+from accounts.models import User
 from audit.models import AuditEntry
 from catalog.models import MarkupRule, Provider
 from harness.catalog import make_provider, make_service, make_upstream
@@ -117,3 +118,22 @@ def test_a_markup_edited_in_the_service_list_is_recorded(sam_client, sam):
     entry = only(action="change", target_type="catalog.service")
     assert entry.changes == {"markup_percent": [None, "15.0000"]}
     assert entry.actor == sam
+
+
+def test_a_staff_member_added_in_admin_is_recorded_with_their_roles(sam_client):
+    finance = Group.objects.get(name="Finance")
+    form = {"username": "newbie", "password1": "Zq8!long-enough-pw", "password2": "Zq8!long-enough-pw",
+            "usable_password": "true"}  # fmt: skip
+    response = sam_client.post("/admin/accounts/user/add/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    newbie = User.objects.get(username="newbie")
+    data = {"username": "newbie", "email": "", "is_active": "on", "is_staff": "on",
+            "groups": [finance.pk], "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"}  # fmt: skip
+
+    sam_client.post(f"/admin/accounts/user/{newbie.pk}/change/", data)
+
+    added = only(action="add", target_type="accounts.user")
+    assert added.changes["username"] == [None, "newbie"]
+    assert not any("password" in name for name in added.changes)
+    changed = only(action="change", target_type="accounts.user")
+    assert changed.changes == {"is_staff": [False, True], "groups": [[], ["Finance"]]}
