@@ -5,9 +5,12 @@ Money moves only through accounts.ledger: each admin view or action
 parses a form, calls one of their functions and reports what it did.
 """
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
@@ -15,11 +18,16 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.admin import AuditedAdminMixin
+from audit.record import record
 from panel.money import format_money
 from panel.readonly import ReadOnlyAdminMixin
 
 from . import ledger
+from .adminsite import reset_second_factor
 from .forms import AdjustBalanceForm, AdminPasswordChangeForm
 from .models import LedgerEntry, User
 
@@ -41,8 +49,11 @@ class BalanceFilter(admin.SimpleListFilter):
         return queryset
 
 
+ADJUST = "accounts.adjust_balance"
+
+
 @admin.register(User)
-class PanelUserAdmin(UserAdmin):
+class PanelUserAdmin(AuditedAdminMixin, UserAdmin):
     change_form_template = "accounts/admin/user_change_form.html"
     change_password_form = AdminPasswordChangeForm
     list_display = (
@@ -55,17 +66,33 @@ class PanelUserAdmin(UserAdmin):
         (None, {"fields": ("username", "password", "balance")}),
         *UserAdmin.fieldsets[1:],
     )
-    actions = ["adjust_balance"]
+    actions = ["adjust_balance", "reset_second_factor"]
+    # Who may do what: roles and powers are what the audit trail records of a user.
+    audit_fields = (
+        "username", "email", "is_active", "is_staff", "is_superuser", "groups", "user_permissions",
+    )  # fmt: skip
+
+    def has_adjust_permission(self, request) -> bool:
+        return request.user.has_perm(ADJUST)
+
+    def has_reset_otp_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
 
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)
+        before = self._audit_snapshot(User.objects.get(pk=obj.pk))
+        request.__dict__.setdefault("_audit_pending", {})[id(obj)] = (before, change)
         # Never the balance: writing back the value read for this form would undo any debit
         # or credit committed since. It changes only through accounts.ledger.
         columns = [
             f.name for f in obj._meta.concrete_fields if not f.primary_key and f.name != "balance"
         ]
-        obj.save(update_fields=columns)
+        obj.save(update_fields=columns)  # audited after its groups are saved (save_related)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         adjust = self.admin_site.admin_view(self.adjust_balance_view)
@@ -74,7 +101,7 @@ class PanelUserAdmin(UserAdmin):
             *super().get_urls(),
         ]
 
-    @admin.action(description="Adjust balance of the selected user", permissions=["change"])
+    @admin.action(description="Adjust balance of the selected user", permissions=["adjust"])
     def adjust_balance(self, request, queryset):
         users = list(queryset[:2])
         if len(users) != 1:
@@ -82,12 +109,25 @@ class PanelUserAdmin(UserAdmin):
             return None
         return redirect("admin:accounts_user_adjust_balance", users[0].pk)
 
+    @admin.action(
+        description="Reset second factor (2FA) of the selected staff", permissions=["reset_otp"]
+    )
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            deleted = reset_second_factor(user)
+            record(actor=request.user, action="reset_2fa", target=user,
+                   note=f"{deleted} device(s) deleted; the next admin login enrols anew.")  # fmt: skip
+            self.message_user(
+                request, f"{user}: second factor reset; they set it up again at their next login.",
+                messages.SUCCESS,
+            )  # fmt: skip
+
     def adjust_balance_view(self, request, object_id):
         """A signed staff credit or debit with a required reason: one ledger.adjust call."""
         user = self.get_object(request, unquote(object_id))
         if user is None:
             raise Http404("No such user.")
-        if not self.has_change_permission(request, user):
+        if not self.has_adjust_permission(request):
             raise PermissionDenied
         form = AdjustBalanceForm(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
@@ -97,6 +137,10 @@ class PanelUserAdmin(UserAdmin):
                     entry = ledger.adjust(
                         user_id=user.pk, amount=amount, reason=reason, by=request.user
                     )
+            except ledger.OwnMoney as exc:
+                form.add_error(None, f"{exc} Nothing was changed.")
+                record(actor=request.user, action="refused", target=user,
+                       note=f"Own balance adjustment by {amount:+} refused: {reason}")  # fmt: skip
             except ledger.InsufficientFunds as exc:
                 form.add_error(
                     "amount",
@@ -104,6 +148,11 @@ class PanelUserAdmin(UserAdmin):
                     f"{format_money(exc.shortfall)} short of this debit. Nothing was changed.",
                 )
             else:
+                record(
+                    actor=request.user, action="adjust_balance", target=user,
+                    changes={"balance": [f"{entry.balance_after - amount:f}", f"{entry.balance_after:f}"]},
+                    note=f"{amount:+} (ledger #{entry.pk}): {reason}",
+                )  # fmt: skip
                 self.log_change(
                     request, user, f"Balance adjusted by {amount:+} (ledger #{entry.pk}): {reason}"
                 )
@@ -122,6 +171,36 @@ class PanelUserAdmin(UserAdmin):
             "recent_entries": user.ledger.order_by("-id")[:10],
         }
         return TemplateResponse(request, "accounts/admin/adjust_balance.html", context)
+
+
+# --- roles: groups of permissions (Support, Finance, Catalog ship with the panel) -------------
+
+admin.site.unregister(Group)
+# django-otp's device pages would show each authenticator's secret to anyone who may view
+# them: devices are enrolled by their owner (/admin/2fa/enrol/) and reset by a superuser (the
+# users' action "Reset second factor"), never handled here.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+
+
+@admin.register(Group)
+class RoleAdmin(AuditedAdminMixin, GroupAdmin):
+    """Staff roles: each change of a role's name or permissions is audited."""
+
+
+# --- login throttling (django-axes): its one action, with the permission it lacked ---------
+
+
+class PanelAccessAttemptAdmin(AccessAttemptAdmin):
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired_attempts(self, request, queryset):
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(request, f"Cleaned up {count} expired access attempts.")
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, PanelAccessAttemptAdmin)
 
 
 # --- ledger -----------------------------------------------------------------------------------

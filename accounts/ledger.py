@@ -23,6 +23,10 @@ class InsufficientFunds(Exception):
         super().__init__("Not enough funds on balance")
 
 
+class OwnMoney(PermissionError):
+    """Staff acting on their own money: nobody adjusts their own balance, superusers included."""
+
+
 _TABLE = User._meta.db_table
 
 
@@ -93,6 +97,8 @@ def adjust(*, user_id: int, amount: Decimal, reason: str, by: User) -> LedgerEnt
     """A staff credit (amount > 0) or debit (amount < 0), with the reason and who made it."""
     if not reason.strip():
         raise ValueError("an adjustment needs a reason")
+    if by is not None and by.pk == user_id:
+        raise OwnMoney("Nobody adjusts their own balance: ask another member of Finance.")
     if amount > 0:
         return credit(
             user_id=user_id, amount=amount, kind=LedgerKind.ADJUSTMENT, memo=reason, by=by

@@ -40,6 +40,8 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="user_balance_not_negative")
         ]
+        # A money power of its own, not `change_user` (staff roles: accounts/roles.py).
+        permissions = [("adjust_balance", "Can adjust balances")]
 
 
 class LedgerKind(models.TextChoices):

@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.template.response import TemplateResponse
 
+from audit.admin import AuditedAdminMixin
+from audit.record import record
 from panel.admin_secrets import SecretFieldsMixin
 from panel.readonly import ReadOnlyAdminMixin
 
@@ -23,7 +25,7 @@ from .upstream import UpstreamError
 
 
 @admin.register(Provider)
-class ProviderAdmin(SecretFieldsMixin, admin.ModelAdmin):
+class ProviderAdmin(AuditedAdminMixin, SecretFieldsMixin, admin.ModelAdmin):
     # The key is write-only: never rendered back, not even to view-only staff.
     secret_fields = ("api_key",)
     fields = [
@@ -50,11 +52,12 @@ class ProviderAdmin(SecretFieldsMixin, admin.ModelAdmin):
                 ServiceOffer.objects.filter(upstream_service__provider=obj).values("service_id")
             )
 
-    @admin.action(description="Sync now")
+    # Each blocks a web worker for up to a minute and writes the catalog: `change_provider`.
+    @admin.action(description="Sync now", permissions=["change"])
     def sync_now(self, request, queryset):
         self._ask_each(request, queryset, sync_provider, str)
 
-    @admin.action(description="Check balance")
+    @admin.action(description="Check balance", permissions=["change"])
     def check_balance(self, request, queryset):
         self._ask_each(request, queryset, check_balance, lambda b: f"{b.amount} {b.currency}")
 
@@ -105,7 +108,7 @@ class SetMarkupForm(forms.Form):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "id", "name", "category", "type", "rate", "markup_percent", "fixed_rate", "enabled",
         "available",
@@ -125,16 +128,23 @@ class ServiceAdmin(admin.ModelAdmin):
         # After the offers inline is saved: the price and flags follow the chosen offer.
         refresh_services([form.instance.pk])
 
-    @admin.action(description="Set markup on selected services")
+    @admin.action(description="Set markup on selected services", permissions=["change"])
     def set_markup(self, request, queryset):
         form = SetMarkupForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             ids = list(queryset.values_list("pk", flat=True))
+            percent = form.cleaned_data["percent"]
             with transaction.atomic():
-                Service.objects.filter(pk__in=ids).update(
-                    markup_percent=form.cleaned_data["percent"]
+                before = dict(
+                    Service.objects.filter(pk__in=ids).values_list("pk", "markup_percent")
                 )
+                Service.objects.filter(pk__in=ids).update(markup_percent=percent)
                 changed = refresh_services(ids)
+                for service in Service.objects.filter(pk__in=ids).order_by("pk"):
+                    record(
+                        actor=request.user, action="set_markup", target=service,
+                        changes={"markup_percent": [str(before[service.pk]), str(percent)]},
+                    )  # fmt: skip
             self.message_user(
                 request,
                 f"Markup {form.cleaned_data['percent']}% set on {len(ids)} services; "
@@ -154,14 +164,14 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "position", "enabled"]
     list_editable = ["position", "enabled"]
     search_fields = ["name"]
 
 
 @admin.register(MarkupRule)
-class MarkupRuleAdmin(admin.ModelAdmin):
+class MarkupRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["scope", "percent"]
     raw_id_fields = ["category"]
 

@@ -74,6 +74,11 @@ class StaffAction:
     explain: str
     form: type[forms.Form] = ReasonForm
     one_at_a_time: bool = False  # its input belongs to one order (an upstream id, remains)
+    refunds: bool = False  # moves money: needs `orders.refund_order`, not only `change_order`
+
+    @property
+    def permission(self) -> str:
+        return "refund" if self.refunds else "staff"
 
     @property
     def function(self) -> Callable[..., bool]:
@@ -113,6 +118,7 @@ ACTIONS = {
             "canceled and refunded",
             "The order is canceled and its whole charge refunded, once. An order already at the "
             "provider (In progress, Needs review) may still be delivered there: you take that risk.",
+            refunds=True,
         ),
         StaffAction(
             "set_partial",
@@ -121,6 +127,7 @@ ACTIONS = {
             "The order ends as Partial; the price of the units not delivered is refunded, once.",
             SetPartialForm,
             one_at_a_time=True,
+            refunds=True,
         ),
         StaffAction(
             "edit_link",
@@ -242,6 +249,12 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_staff_permission(self, request) -> bool:
         return request.user.has_perm("orders.change_order")
 
+    def has_refund_permission(self, request) -> bool:
+        return request.user.has_perm("orders.refund_order")
+
+    def may_run(self, request, action: StaffAction) -> bool:
+        return getattr(self, f"has_{action.permission}_permission")(request)
+
     @admin.display(description="customer", ordering="user_id")
     def customer(self, order: Order) -> str:
         return format_html('<a href="?customer={}">{}</a>', order.user_id, order.user.username)
@@ -279,10 +292,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and self.has_staff_permission(request):
+        if obj is not None:
             context["staff_actions"] = [
                 (reverse("admin:orders_order_staff_action", args=[obj.pk, name]), ACTIONS[name])
                 for name in staff.applicable_actions(obj)
+                if self.may_run(request, ACTIONS[name])
             ]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -300,11 +314,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def resend_action(self, request, queryset):
         return self._act_on_selected(request, queryset, ACTIONS["resend"])
 
-    @admin.action(description="Cancel and refund…", permissions=["staff"])
+    @admin.action(description="Cancel and refund…", permissions=["refund"])
     def cancel_with_refund_action(self, request, queryset):
         return self._act_on_selected(request, queryset, ACTIONS["cancel_with_refund"])
 
-    @admin.action(description="Set partial…", permissions=["staff"])
+    @admin.action(description="Set partial…", permissions=["refund"])
     def set_partial_action(self, request, queryset):
         return self._act_on_selected(request, queryset, ACTIONS["set_partial"])
 
@@ -333,7 +347,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         order = self.get_object(request, unquote(object_id))
         if action is None or order is None:
             raise Http404("No such order or action.")
-        if not self.has_staff_permission(request):
+        if not self.may_run(request, action):
             raise PermissionDenied
         form = action.form(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid() and self._run(request, action, [order], form):

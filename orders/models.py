@@ -120,6 +120,8 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # The staff actions that move money (a refund); the others need `change_order`.
+        permissions = [("refund_order", "Can run order actions that refund (cancel, partial)")]
         indexes = [
             models.Index(fields=["status"], name="order_status_idx"),
             models.Index(fields=["user", "-id"]),

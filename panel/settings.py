@@ -39,7 +39,7 @@ DEMO_API_KEY_HMAC_SECRET = "embedded-demo-only-api-key-hmac-secret"
 API_KEY_HMAC_SECRETS = env.list("API_KEY_HMAC_SECRETS", default=[DEMO_API_KEY_HMAC_SECRET])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_app.PanelAdminConfig",  # django.contrib.admin with the second factor (2FA)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "panel",
     "accounts",
     "catalog",
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
     "pages",
     "support",
     "demo",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The customer's time zone (account settings) for every time shown.
     "accounts.middleware.TimeZoneMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a lockout flagged during login into its lockout page.
@@ -153,6 +158,11 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Every staff login to admin needs a second factor (django-otp: TOTP, or a one-time backup
+# code): enrolment at /admin/2fa/enrol/ on the first login; accounts/adminsite.py.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env("PANEL_NAME", default="Boostly")
 
 # Login throttling (django-axes): 5 failures for one username from one IP lock that pair out
 # for 15 minutes; a successful login clears its failures. Covers the admin login too.

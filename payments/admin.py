@@ -18,7 +18,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.forms import DecisionForm
+from accounts.ledger import OwnMoney
 from accounts.models import Payment
+from audit.admin import AuditedAdminMixin
+from audit.record import record
 from panel.admin_secrets import SecretFieldsMixin
 from panel.readonly import ReadOnlyAdminMixin
 
@@ -46,7 +49,7 @@ class GatewayCurrencyInline(admin.TabularInline):
 
 
 @admin.register(Gateway)
-class GatewayAdmin(SecretFieldsMixin, admin.ModelAdmin):
+class GatewayAdmin(AuditedAdminMixin, SecretFieldsMixin, admin.ModelAdmin):
     secret_fields = ("api_secret", "webhook_secret")
     list_display = ("name", "code", "enabled", "currency_list", "fee_percent", "bonus_percent")
     list_editable = ("enabled",)
@@ -80,7 +83,7 @@ class GatewayAdmin(SecretFieldsMixin, admin.ModelAdmin):
 
 
 @admin.register(TransferAccount)
-class TransferAccountAdmin(admin.ModelAdmin):
+class TransferAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "currency", "upi_id", "enabled", "position")
     list_editable = ("enabled", "position")
     fields = ("kind", "name", "currency", "details", "upi_id", "payee_name", "enabled", "position")
@@ -220,13 +223,11 @@ class PaymentAdmin(ReadOnlyAdminMixin, DecideMixin, admin.ModelAdmin):
         per payment."""
         form = DecisionForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            decide, verb = VERDICTS[verdict]
             note = form.cleaned_data["note"]
-            decisions = [
-                decide(payment_id=pk, by=request.user, note=note)
-                for pk in queryset.order_by("pk").values_list("pk", flat=True)
-            ]
-            self._report(request, decisions, verb)
+            pks = queryset.order_by("pk").values_list("pk", flat=True)
+            self._report(
+                request, self._decisions(request, pks, verdict, note), VERDICTS[verdict][1]
+            )
             return None
         return self._decision_page(request, queryset, form, verdict, action=f"{verdict}_selected")
 
@@ -238,14 +239,33 @@ class PaymentAdmin(ReadOnlyAdminMixin, DecideMixin, admin.ModelAdmin):
             raise PermissionDenied
         form = DecisionForm(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
-            decide, verb = VERDICTS[verdict]
-            self._report(
-                request,
-                [decide(payment_id=payment.pk, by=request.user, note=form.cleaned_data["note"])],
-                verb,
-            )
+            note = form.cleaned_data["note"]
+            decisions = self._decisions(request, [payment.pk], verdict, note)
+            self._report(request, decisions, VERDICTS[verdict][1])
             return redirect("admin:accounts_payment_change", payment.pk)
         return self._decision_page(request, [payment], form, verdict, action=None)
+
+    def _decisions(self, request, pks, verdict: str, note: str) -> list[Decision]:
+        """One decision per payment, each audited; one's own payment refused (and audited)."""
+        decide, verb = VERDICTS[verdict]
+        decisions = []
+        for pk in pks:
+            try:
+                decision = decide(payment_id=pk, by=request.user, note=note)
+            except OwnMoney as exc:
+                self.message_user(request, f"Payment #{pk}: {exc}", messages.ERROR)
+                record(actor=request.user, action="refused", target_type="accounts.payment",
+                       target_id=pk, note=f"{verdict} of one's own payment refused: {note}")  # fmt: skip
+                continue
+            decisions.append(decision)
+            if decision.changed:
+                payment = decision.payment
+                record(
+                    actor=request.user, action=f"{verdict}_payment", target=payment,
+                    changes={"status": ["pending", payment.status]},
+                    note=f"{payment.amount} for {payment.user}: {note}",
+                )  # fmt: skip
+        return decisions
 
     def _decision_page(self, request, payments, form, verdict: str, action: str | None):
         payments = list(payments)
@@ -265,6 +285,8 @@ class PaymentAdmin(ReadOnlyAdminMixin, DecideMixin, admin.ModelAdmin):
         return TemplateResponse(request, "accounts/admin/decide_payments.html", context)
 
     def _report(self, request, decisions: list[Decision], verb: str) -> None:
+        if not decisions:
+            return
         done = sum(decision.changed for decision in decisions)
         already = len(decisions) - done
         text = f"{done} payment{pluralize(done)} {verb}."
@@ -314,7 +336,11 @@ class ReversalAdmin(ReadOnlyAdminMixin, DecideMixin, admin.ModelAdmin):
         description="Collect what is owed from the current balance", permissions=["decide"]
     )
     def collect_selected(self, request, queryset):
-        collected = [collect_owed(reversal_id=pk, by=request.user) for pk in _ids(queryset)]
+        collected = []
+        for pk in self._not_own(request, queryset, "collect"):
+            collected.append(reversal := collect_owed(reversal_id=pk, by=request.user))
+            record(actor=request.user, action="collect_owed", target=reversal,
+                   note=f"still owed: {reversal.owed}")  # fmt: skip
         owing = sum(1 for r in collected if r.owed > 0)
         self.message_user(
             request,
@@ -328,11 +354,24 @@ class ReversalAdmin(ReadOnlyAdminMixin, DecideMixin, admin.ModelAdmin):
         permissions=["decide"],
     )
     def write_off_selected(self, request, queryset):
-        done = sum(
-            close_reversal(reversal_id=pk, by=request.user, note="written off in admin")
-            for pk in _ids(queryset)
-        )
+        done = 0
+        for pk in self._not_own(request, queryset, "write off"):
+            if close_reversal(reversal_id=pk, by=request.user, note="written off in admin"):
+                done += 1
+                record(actor=request.user, action="write_off", target_type="payments.reversal",
+                       target_id=pk, note="written off in admin")  # fmt: skip
         self.message_user(request, f"{done} reversal{pluralize(done)} decided.", messages.SUCCESS)
+
+    def _not_own(self, request, queryset, verb: str) -> list[int]:
+        """The ids to act on: one's own money is refused (with a message, audited)."""
+        own = _ids(queryset.filter(user_id=request.user.pk))
+        for pk in own:
+            self.message_user(
+                request, f"Reversal #{pk}: nobody decides their own money.", messages.ERROR
+            )
+            record(actor=request.user, action="refused", target_type="payments.reversal",
+                   target_id=pk, note=f"{verb} of one's own reversal refused")  # fmt: skip
+        return _ids(queryset.exclude(user_id=request.user.pk))
 
 
 def _ids(queryset) -> list[int]:

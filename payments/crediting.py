@@ -124,7 +124,10 @@ def reject_payment(*, payment_id: int, by: User, note: str = "") -> Decision:
 
 
 def _decide(payment_id: int, status: str, by: User, note: str) -> bool:
-    """Compare-and-set from PENDING: only one decision can ever win."""
+    """Compare-and-set from PENDING: only one decision can ever win. Nobody decides their own
+    payment (ledger.OwnMoney), superusers included."""
+    if Payment.objects.filter(pk=payment_id, user_id=by.pk).exists():
+        raise ledger.OwnMoney("Nobody decides their own payment: ask another member of Finance.")
     return bool(
         PAYMENTS.move(
             pk=payment_id,

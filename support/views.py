@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.adminsite import staff_verified
 from orders.models import Order
 
 from .forms import ReplyForm, TicketForm
@@ -163,6 +164,7 @@ def _may_see(user, message: Message) -> bool:
         return True
     return (
         user.is_staff
+        and staff_verified(user)  # a password alone does not open the admin, nor this
         and user.has_perm("support.view_ticket")
         and staff_tickets(user).filter(pk=ticket.pk).exists()
     )

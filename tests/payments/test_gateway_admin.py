@@ -88,3 +88,17 @@ def test_a_upi_account_needs_a_upi_id_and_inr(sam_client, db):
     )  # fmt: skip
     html = answer.content.decode()
     assert answer.status_code == 200 and "A UPI id looks like name@bank." in html
+
+
+def test_a_gateway_change_is_audited_its_secret_only_as_changed(sam_client, stripe_gateway, keys):
+    from audit.models import AuditEntry
+
+    sam_client.post(
+        URL.format(stripe_gateway.pk),
+        form_data(stripe_gateway, fee_percent="2", webhook_secret="whsec_sentinel_42"),
+    )
+
+    entry = AuditEntry.objects.get(target_type="payments.gateway")
+    assert entry.changes == {"fee_percent": ["0.000", "2.000"], "webhook_secret": "changed"}
+    dump = str(list(AuditEntry.objects.values()))
+    assert "whsec_sentinel_42" not in dump and keys["stripe_webhook_secret"] not in dump

@@ -26,7 +26,7 @@ def _staff_with_support_perms(username: str, *groups: Group):
 
 @pytest.fixture
 def finance(db) -> Group:
-    return Group.objects.create(name="Finance")
+    return Group.objects.get_or_create(name="Finance")[0]
 
 
 @pytest.fixture

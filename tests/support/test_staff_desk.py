@@ -201,3 +201,14 @@ def test_a_customer_reply_puts_the_ticket_back_in_the_queue(sam, alice, orders_d
     customer_reply(ticket=ticket, user=alice, body="Not solved")
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN and ticket.staff_unread
+
+
+def test_a_staff_password_alone_does_not_show_the_customers_pictures(
+    client, tess, alice, orders_desk, settings
+):
+    settings.ADMIN_REQUIRE_2FA = True
+    ticket = make_ticket(alice, orders_desk, files=[picture()])
+    attachment = ticket.messages.get().attachments.get()
+    client.force_login(tess)  # signed in, no second factor verified
+
+    assert client.get(f"/support/attachments/{attachment.pk}").status_code == 404

@@ -53,6 +53,8 @@ class Command(BaseCommand):
                 "running there. Stop it, or choose other ports with PANEL_PORT, SANDBOX_PORT "
                 "and GATEWAYS_PORT. Nothing was started."
             )
+        # One step to try it: the demo admin asks for no second factor unless told to.
+        os.environ.setdefault("ADMIN_REQUIRE_2FA", "off")
         sandbox = SandboxProcess(
             port=sandbox_port,
             db=str(Path(settings.VAR_DIR) / "sandbox.sqlite3"),
@@ -107,6 +109,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"\nPanel running at {url}/\n"
                 f"  Admin:    {url}/admin/  login {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}\n"
+                f"            {_second_factor_note()}\n"
                 f"  Customer: {url}/  login {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[1]}\n"
                 f"  Sandbox provider: {sandbox.api_url}\n"
                 f"  API:      {url}/api/v2  key of {DEMO_CUSTOMER[0]}: {api_key}\n"
@@ -122,6 +125,16 @@ class Command(BaseCommand):
                     self.stderr.write(f"{process.args[0]} exited ({process.returncode}); stopping")
                     return
             time.sleep(0.5)
+
+
+def _second_factor_note() -> str:
+    if env_flag(os.environ.get("ADMIN_REQUIRE_2FA", "off")):
+        return "second factor (2FA) required: the first admin login sets it up"
+    return "second factor (2FA) OFF in this demo; production requires it (ADMIN_REQUIRE_2FA)"
+
+
+def env_flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "on", "yes", "y"}
 
 
 def _interrupt(signum, frame):
