@@ -1,9 +1,17 @@
-"""Provider balances: what the panel still has to spend upstream."""
+"""Provider balances: what the panel still has to spend upstream.
 
+Every balance seen is announced with the `balance_checked` signal (sender: Provider; keyword
+arguments `provider`, `balance`, `checked_at`), which the `staff` app turns into the balance
+history and the low-balance alerts; `catalog` itself imports no app.
+"""
+
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .models import Provider
 from .upstream import Balance, UpstreamError
+
+balance_checked = Signal()
 
 
 def check_balance(provider: Provider) -> Balance:
@@ -21,4 +29,5 @@ def check_balance(provider: Provider) -> Balance:
     )
     provider.balance, provider.balance_currency = balance.amount, balance.currency
     provider.balance_checked_at = now
+    balance_checked.send(Provider, provider=provider, balance=balance, checked_at=now)
     return balance
