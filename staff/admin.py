@@ -18,13 +18,6 @@ from .models import BalanceReading, ProviderCall, ProviderWatch, ServiceWatch
 _HEALTH: ContextVar[dict[int, Health] | None] = ContextVar("provider_list_health", default=None)
 
 
-class ProviderWatchInline(admin.StackedInline):
-    model = ProviderWatch
-    can_delete = False
-    fields = ["low_balance", "low_since"]
-    readonly_fields = ["low_since"]
-
-
 admin.site.unregister(Provider)
 
 
@@ -34,7 +27,9 @@ class StaffProviderAdmin(ProviderAdmin):
         "name", "enabled", "balance_cell", "health_cell", "last_synced_at", "error_cell",
     ]  # fmt: skip
     list_display_links = ["name"]
-    inlines = [ProviderWatchInline]
+
+    class Media:
+        css = {"all": ["css/admin-lists.css"]}
 
     def changelist_view(self, request, extra_context=None):
         token = _HEALTH.set(health_by_provider(timezone.now(), "hour"))
@@ -79,7 +74,10 @@ class StaffProviderAdmin(ProviderAdmin):
 
 @admin.register(ProviderWatch)
 class ProviderWatchAdmin(admin.ModelAdmin):
+    """Each provider's low-balance threshold (in its own currency), and whether it is below."""
+
     list_display = ["provider", "low_balance", "low_since"]
+    list_editable = ["low_balance"]
     readonly_fields = ["low_since"]
 
 

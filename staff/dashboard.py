@@ -31,7 +31,7 @@ class ProviderPanel:
 
     @property
     def health_rows(self) -> list[tuple[str, Health]]:
-        return [("last hour", self.hour), ("last day", self.day)]
+        return [("hour", self.hour), ("day", self.day)]
 
 
 def provider_panels(now: datetime, providers=None) -> list[ProviderPanel]:

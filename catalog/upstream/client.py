@@ -53,7 +53,7 @@ class UpstreamClient:
             read_timeout=settings.UPSTREAM_READ_TIMEOUT,
             deadline=settings.UPSTREAM_DEADLINE,
         )
-        client.provider_id = provider.pk
+        client.provider_id = getattr(provider, "pk", None)
         return client
 
     def __repr__(self) -> str:
