@@ -5,6 +5,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Count
+
 from catalog.models import Provider
 from orders.models import Order, OrderStatus
 
@@ -37,14 +39,16 @@ class ProviderPanel:
 def provider_panels(now: datetime, providers=None) -> list[ProviderPanel]:
     start = now - timedelta(days=HISTORY_DAYS)
     hour, day = health_by_provider(now, "hour"), health_by_provider(now, "day")
+    held_orders = Order.objects.filter(status=OrderStatus.HELD, provider__isnull=False)
+    held_counts = dict(
+        held_orders.order_by()
+        .values_list("provider_id")
+        .annotate(n=Count("pk"))
+        .values_list("provider_id", "n")
+    )
     held: dict[int, list[Order]] = defaultdict(list)
-    held_counts: dict[int, int] = defaultdict(int)
-    for order in (
-        Order.objects.filter(status=OrderStatus.HELD, provider__isnull=False)
-        .select_related("service")
-        .order_by("id")
-    ):
-        held_counts[order.provider_id] += 1
+    # The oldest few of each provider: a bounded read, however many are held.
+    for order in held_orders.select_related("service").order_by("id")[: HELD_SHOWN * 20]:
         if len(held[order.provider_id]) < HELD_SHOWN:
             held[order.provider_id].append(order)
     panels = []
@@ -64,8 +68,8 @@ def provider_panels(now: datetime, providers=None) -> list[ProviderPanel]:
                 hour.get(pid, Health()),
                 day.get(pid, Health()),
                 held[pid],
-                held_counts[pid],
-            )  # fmt: skip
+                held_counts.get(pid, 0),
+            )
         )
     return panels
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.models import LedgerEntry
 from catalog.models import Provider, Service
 from harness.customers import make_user
 from orders.models import OrderStatus as S
@@ -73,6 +74,10 @@ def test_view_only_staff_read_the_dashboard_but_change_nothing(
     assert ProviderWatch.objects.get(pk=history.pk).low_balance == Decimal(20)
     resend = f"/admin/orders/order/{order.pk}/staff/resend/"
     assert viewer_client.post(resend, {"reason": "x"}).status_code == 403
+    # No balance change.
+    adjust = f"/admin/accounts/user/{order.user_id}/adjust-balance/"
+    assert viewer_client.post(adjust, {"amount": "5", "reason": "x"}).status_code == 403
+    assert not LedgerEntry.objects.filter(user_id=order.user_id).exists()
 
 
 def test_staff_without_the_permission_and_customers_are_turned_away(client, alice):
