@@ -35,9 +35,11 @@ _oldest = 0.0  # time.monotonic() of the buffer's first call
 _writer: Callable[[list[Call]], None] | None = None
 
 
-def set_writer(writer: Callable[[list[Call]], None] | None) -> None:
+def set_writer(writer: Callable[[list[Call]], None] | None):
+    """Register the writer (None: record nothing); returns the one it replaces."""
     global _writer
-    _writer = writer
+    previous, _writer = _writer, writer
+    return previous
 
 
 def record(
@@ -60,6 +62,12 @@ def record(
 
 def pending() -> int:
     return len(_buffer)
+
+
+def flush_discarding() -> None:
+    """Forget what is buffered (the tests, between one test and the next)."""
+    with _lock:
+        _buffer.clear()
 
 
 def flush_if_due() -> int:

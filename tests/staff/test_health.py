@@ -18,10 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def empty_buffer():
-    calllog.flush()
-    yield
-    calllog.flush()
+def recorded(call_records):
+    """Calls are recorded in these tests as in production."""
 
 
 def calls(provider, ago: timedelta, outcomes_ms: list[tuple[str, int]]) -> None:
@@ -82,15 +80,23 @@ def test_calls_of_a_deleted_provider_do_not_break_the_flush(provider):
 
 
 def test_a_job_run_writes_its_calls_when_due(provider, monkeypatch):
-    from staff.signals import flush_calls
+    """The end of each Celery task run writes the buffer once it is due (here: two calls)."""
+    from celery.signals import task_postrun
 
     monkeypatch.setattr(calllog, "FLUSH_SIZE", 2)
     client = provider.client()
     with pytest.raises(UpstreamError):
         client.balance()
-    flush_calls()  # what the end of a task or a request runs: one call is not due yet
+    task_postrun.send(sender=None, task_id="1")  # one call: not due yet
     assert ProviderCall.objects.count() == 0
     with pytest.raises(UpstreamError):
         client.balance()
-    flush_calls()
+    task_postrun.send(sender=None, task_id="2")
     assert ProviderCall.objects.count() == 2
+
+
+def test_nothing_is_kept_without_a_writer(provider):
+    calllog.set_writer(None)
+    with pytest.raises(UpstreamError):
+        provider.client().balance()
+    assert calllog.pending() == 0
