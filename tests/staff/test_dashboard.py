@@ -96,3 +96,20 @@ def test_the_provider_list_shows_balance_health_and_last_sync(sam_client, histor
     assert "15.00 USD" in page
     assert "1 · 0.0% · 420 ms · 0" in page
     assert "column-last_synced_at" in page
+
+
+def test_orders_and_services_filter_by_category_and_provider(sam_client, make_order, provider):
+    from catalog.models import Category
+    from harness.catalog import make_provider, make_service, make_upstream
+
+    tiktok = Category.objects.create(name="TikTok")
+    other = make_provider(name="Other")
+    views = make_service(make_upstream(other, name="TikTok Views"), category=tiktok)
+    followers = make_order(S.COMPLETED)
+    watched = make_order(S.COMPLETED, service=views, provider=other)
+
+    orders = sam_client.get(f"/admin/orders/order/?category={tiktok.pk}")
+    assert [o.pk for o in orders.context["cl"].result_list] == [watched.pk]
+    assert followers.pk not in [o.pk for o in orders.context["cl"].result_list]
+    services = sam_client.get(f"/admin/catalog/service/?provider={other.pk}")
+    assert [s.pk for s in services.context["cl"].result_list] == [views.pk]
