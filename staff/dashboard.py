@@ -81,7 +81,7 @@ def dashboard(now: datetime) -> dict:
         "panels": panels,
         "alerts": [p for p in panels if p.balance.low],
         "needs": [
-            (code, needs.TITLES[code][0], n, needs._list_url(code)) for code, n in counts.items()
+            (code, needs.TITLES[code][0], n, needs.list_url(code)) for code, n in counts.items()
         ],  # fmt: skip
         "needs_total": sum(counts.values()),
         "now": now,

@@ -102,7 +102,7 @@ def needs_a_hand(now: datetime, *, rows: int = SHOWN) -> list[Kind]:
         title, help_text = TITLES[code]
         listed = list(_rows(code, qs, rows))
         count = len(listed) if len(listed) < rows else qs.count()
-        kinds.append(Kind(code, title, help_text, count, listed, _list_url(code)))
+        kinds.append(Kind(code, title, help_text, count, listed, list_url(code)))
     return kinds
 
 
@@ -110,7 +110,7 @@ def total(now: datetime) -> int:
     return sum(counts(now).values())
 
 
-def _list_url(code: str) -> str:
+def list_url(code: str) -> str:
     orders = reverse("admin:orders_order_changelist")
     return {
         "unknown": f"{orders}?status__exact=unknown",
