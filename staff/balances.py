@@ -6,6 +6,7 @@ how long a balance lasts at the recent spending rate.
 adds a reading.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,8 +14,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Trunc
 from django.urls import reverse
 
 from catalog.models import Provider
@@ -93,17 +95,11 @@ class BalanceView:
 def balance_views(now: datetime, providers=None) -> list[BalanceView]:
     providers = list(providers if providers is not None else Provider.objects.order_by("name"))
     watches = {w.pk: w for w in ProviderWatch.objects.filter(pk__in=[p.pk for p in providers])}
-    since = now - timedelta(days=HISTORY_DAYS)
-    readings: dict[int, list[tuple[datetime, Decimal]]] = {p.pk: [] for p in providers}
-    rows = BalanceReading.objects.filter(provider__in=providers, checked_at__gte=since)
-    for pid, at, amount in rows.order_by("checked_at", "id").values_list(
-        "provider_id", "checked_at", "amount"
-    ):
-        readings[pid].append((at, amount))
+    readings = hourly_readings([p.pk for p in providers], now - timedelta(days=HISTORY_DAYS))
     views = []
     for provider in providers:
         watch = watches.get(provider.pk)
-        history = readings[provider.pk]
+        history = readings.get(provider.pk, [])
         amount, currency = provider.balance, provider.balance_currency or provider.currency
         per_day = spending_per_day([r for r in history if r[0] >= now - SPENDING_WINDOW])
         views.append(
@@ -119,7 +115,7 @@ def balance_views(now: datetime, providers=None) -> list[BalanceView]:
                 days_left=(amount / per_day).quantize(Decimal("0.1"))
                 if per_day and amount is not None and amount > 0
                 else None,
-                points=hourly(history),
+                points=history,
             )
         )
     return views
@@ -134,7 +130,8 @@ def in_panel_currency(provider: Provider, amount: Decimal | None) -> Decimal | N
 
 
 def spending_per_day(history: list[tuple[datetime, Decimal]]) -> Decimal | None:
-    """What the balance went down by per day over `history` (top-ups are not spending);
+    """What the balance went down by per day over `history` (hourly readings; top-ups are
+    not spending);
     None with fewer than two readings an hour apart."""
     if len(history) < 2:
         return None
@@ -148,9 +145,29 @@ def spending_per_day(history: list[tuple[datetime, Decimal]]) -> Decimal | None:
     return (spent / Decimal(str(span))).quantize(Decimal("0.01"))
 
 
-def hourly(history: list[tuple[datetime, Decimal]]) -> list[tuple[datetime, Decimal]]:
-    """The last reading of each hour: at most 720 points for 30 days."""
-    last: dict[datetime, tuple[datetime, Decimal]] = {}
-    for at, amount in history:
-        last[at.replace(minute=0, second=0, microsecond=0)] = (at, amount)
-    return list(last.values())
+def hourly_readings(
+    provider_ids: list[int], since: datetime
+) -> dict[int, list[tuple[datetime, Decimal]]]:
+    """Each provider's last reading of each hour since `since`, oldest first: at most 720
+    points for 30 days (a check every 10 minutes is 4,320 rows). On PostgreSQL the database
+    picks them (DISTINCT ON over the (provider, checked_at) index)."""
+    rows = BalanceReading.objects.filter(provider_id__in=provider_ids, checked_at__gte=since)
+    result: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    if connection.vendor == "postgresql":
+        picked = (
+            rows.annotate(hour=Trunc("checked_at", "hour"))
+            .order_by("provider_id", "hour", "-checked_at", "-id")
+            .distinct("provider_id", "hour")
+            .values_list("provider_id", "hour", "checked_at", "amount")
+        )
+        for pid, _, at, amount in picked:
+            result[pid].append((at, amount))
+        return result
+    last: dict[tuple[int, datetime], tuple[datetime, Decimal]] = {}
+    for pid, at, amount in rows.order_by("checked_at", "id").values_list(
+        "provider_id", "checked_at", "amount"
+    ):
+        last[(pid, at.replace(minute=0, second=0, microsecond=0))] = (at, amount)
+    for (pid, _), point in sorted(last.items(), key=lambda item: item[1][0]):
+        result[pid].append(point)
+    return result
