@@ -12,14 +12,19 @@ log = logging.getLogger(__name__)
 
 
 def on_balance_checked(sender, *, provider, balance, checked_at, **kwargs) -> None:
+    """Keep the reading; a failure here (in its own savepoint) never fails the check itself,
+    which the release of held orders relies on."""
     from .balances import record
 
-    record(
-        provider=provider,
-        amount=balance.amount,
-        currency=balance.currency,
-        checked_at=checked_at,
-    )
+    try:
+        record(
+            provider=provider,
+            amount=balance.amount,
+            currency=balance.currency,
+            checked_at=checked_at,
+        )
+    except Exception:
+        log.exception("could not keep the balance reading of provider %s", provider.pk)
 
 
 def flush_calls(*args, force: bool = False, **kwargs) -> None:

@@ -94,3 +94,16 @@ def test_spending_needs_two_readings_an_hour_apart():
     now = timezone.now()
     assert spending_per_day([(now, Decimal(5))]) is None
     assert spending_per_day([(now, Decimal(5)), (now + timedelta(minutes=5), Decimal(4))]) is None
+
+
+def test_a_failing_history_never_fails_the_balance_check(provider, caplog):
+    """The release of held orders asks for the balance: the history is not its problem. (A
+    balance too large for the history's column makes the database refuse the reading.)"""
+    from catalog.balances import balance_checked
+    from catalog.upstream import Balance
+
+    huge = Balance(Decimal("1E+15"), "USD")
+    balance_checked.send(Provider, provider=provider, balance=huge, checked_at=timezone.now())
+    Provider.objects.count()  # the connection is still usable
+    assert "could not keep the balance reading" in caplog.text
+    assert not BalanceReading.objects.exists()
