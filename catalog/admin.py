@@ -1,7 +1,12 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from audit.admin import AuditedAdminMixin
 from audit.record import record
@@ -107,21 +112,101 @@ class SetMarkupForm(forms.Form):
     )
 
 
+def _offer_cost(usable_only: bool) -> Subquery:
+    """The cost per 1000 in the panel currency of a service's first (usable) offer."""
+    offers = ServiceOffer.objects.filter(service_id=OuterRef("pk"))
+    if usable_only:
+        offers = offers.filter(
+            upstream_service__active=True, upstream_service__provider__enabled=True
+        )
+    cost = ExpressionWrapper(
+        F("upstream_service__rate") * F("upstream_service__provider__exchange_rate"),
+        output_field=DecimalField(max_digits=30, decimal_places=10),
+    )
+    return Subquery(offers.order_by("priority", "id").annotate(cost=cost).values("cost")[:1])
+
+
+def _offer_provider(usable_only: bool) -> Subquery:
+    offers = ServiceOffer.objects.filter(service_id=OuterRef("pk"))
+    if usable_only:
+        offers = offers.filter(
+            upstream_service__active=True, upstream_service__provider__enabled=True
+        )
+    return Subquery(
+        offers.order_by("priority", "id").values("upstream_service__provider__name")[:1]
+    )
+
+
+class ProviderOfServiceFilter(admin.SimpleListFilter):
+    title = "provider"
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        return list(Provider.objects.values_list("pk", "name"))
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(
+                service_offers__upstream_service__provider_id=int(self.value())
+            ).distinct()
+        return queryset
+
+
 @admin.register(Service)
 class ServiceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    # Readable names, the cost and margin beside the selling rate, and the markup inputs
+    # narrow enough to stay on screen at 1280 px (static/css/admin-lists.css).
     list_display = [
-        "id", "name", "category", "type", "rate", "markup_percent", "fixed_rate", "enabled",
-        "available",
+        "id", "name_cell", "category", "provider_name", "cost_cell", "rate", "margin_cell",
+        "markup_percent", "fixed_rate", "enabled",
     ]  # fmt: skip
-    list_display_links = ["id", "name"]
+    list_display_links = ["id", "name_cell"]
     list_editable = ["markup_percent", "fixed_rate", "enabled"]
-    list_filter = ["enabled", "available", "type", "category"]
+    list_filter = ["enabled", "available", ProviderOfServiceFilter, "type", "category"]
     search_fields = ["name", "=id"]
     list_select_related = ["category"]
     readonly_fields = ["rate", "min", "max", "available", "refill", "cancel", "dripfeed", "type"]
     inlines = [ServiceOfferInline]
     actions = ["set_markup"]
     show_full_result_count = False
+
+    class Media:
+        css = {"all": ["css/admin-lists.css"]}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                cost=Coalesce(_offer_cost(True), _offer_cost(False)),
+                provider_name=Coalesce(_offer_provider(True), _offer_provider(False)),
+            )
+        )
+
+    @admin.display(description="name", ordering="name")
+    def name_cell(self, service: Service) -> str:
+        if not service.available:  # no active offer: not sold whatever "enabled" says
+            return format_html(
+                '<span class="service-name">{} <span class="unavailable">(unavailable)</span></span>',
+                service.name,
+            )
+        return format_html('<span class="service-name">{}</span>', service.name)
+
+    @admin.display(description="provider", ordering="provider_name")
+    def provider_name(self, service: Service) -> str:
+        return service.provider_name or "–"
+
+    @admin.display(description="cost / 1000", ordering="cost")
+    def cost_cell(self, service: Service) -> str:
+        return "–" if service.cost is None else f"{service.cost:.4f}"
+
+    @admin.display(description="margin")
+    def margin_cell(self, service: Service) -> str:
+        if service.cost is None or not service.rate:
+            return "–"
+        margin = (service.rate - service.cost) / service.rate * 100
+        text = f"{margin.quantize(Decimal('0.1'))}%"
+        return format_html('<span class="margin-negative">{}</span>', text) if margin < 0 else text
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

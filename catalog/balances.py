@@ -1,7 +1,13 @@
-"""Provider balances: what the panel still has to spend upstream."""
+"""Provider balances: what the panel still has to spend upstream.
+
+Every balance seen is announced with the `balance_checked` signal (sender: Provider; keyword
+arguments `provider`, `balance`, `checked_at`), which the `staff` app turns into the balance
+history and the low-balance alerts; `catalog` itself imports no app.
+"""
 
 import logging
 
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .failures import provider_failed
@@ -27,6 +33,9 @@ def check_balances() -> int:
     return answered
 
 
+balance_checked = Signal()
+
+
 def check_balance(provider: Provider) -> Balance:
     """Ask the provider for its balance and record it (or the error) on the provider row."""
     now = timezone.now()
@@ -42,4 +51,5 @@ def check_balance(provider: Provider) -> Balance:
     )
     provider.balance, provider.balance_currency = balance.amount, balance.currency
     provider.balance_checked_at = now
+    balance_checked.send(Provider, provider=provider, balance=balance, checked_at=now)
     return balance

@@ -10,6 +10,7 @@ from accounts import ledger
 from accounts.apikeys import issue_key
 from catalog.models import MarkupRule, Provider
 from catalog.sync import SyncResult, sync_provider
+from staff.models import ProviderWatch
 
 DEMO_ADMIN = ("admin", "admin-demo")
 DEMO_CUSTOMER = ("demo", "demo-customer")
@@ -51,5 +52,7 @@ def setup_demo(*, api_url: str, api_key: str) -> Demo:
     )
     if not MarkupRule.objects.filter(category=None, provider=None).exists():
         MarkupRule.objects.create(percent=DEMO_MARKUP)
+    # The staff dashboard's low-balance alert (the sandbox starts with 1000).
+    ProviderWatch.objects.get_or_create(provider=provider, defaults={"low_balance": Decimal(100)})
     # A key is shown only when issued: a fresh one each run (the previous one stops working).
     return Demo(provider=provider, sync=sync_provider(provider), api_key=issue_key(customer))

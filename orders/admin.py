@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.models import LedgerEntry, User
-from catalog.models import Service
+from catalog.models import Category, Service
 from panel.readonly import ReadOnlyAdminMixin
 
 from . import staff
@@ -180,6 +180,24 @@ class ServiceFilter(ByIdFilter):
     field = "service_id"
 
 
+class CategoryFilter(admin.SimpleListFilter):
+    """The panel's categories (a short table), not the categories found among the orders."""
+
+    title = "category"
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return list(Category.objects.values_list("pk", "name"))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return (
+            queryset.filter(service__category_id=int(value)) if _is_id(value) else queryset.none()
+        )
+
+
 class StuckFilter(admin.SimpleListFilter):
     title = "waiting too long"
     parameter_name = "stuck"
@@ -223,7 +241,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "link_cell", "quantity", "charge", "refunded", "status", "flag_cell",
     ]  # fmt: skip
     list_filter = [
-        "status", StuckFilter, "provider", CustomerFilter, ServiceFilter, "created_at",
+        "status", StuckFilter, "provider", CategoryFilter, CustomerFilter, ServiceFilter,
+        "created_at",
     ]  # fmt: skip
     search_fields = ["=upstream_order_id", "link"]  # get_search_results decides; this shows the box
     search_help_text = "An order id or the provider's order id (exact), or part of the link."

@@ -59,7 +59,18 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
     },
     "check-provider-balances": {
+        # Each check is kept in the balance history and raises or clears the low-balance
+        # alert (staff/balances.py, through catalog.balances.balance_checked).
         "task": "catalog.tasks.check_all_balances",
         "schedule": crontab(minute="*/10"),
+    },
+    "note-order-progress": {
+        # Since when each order in progress has had its remains: the stalled orders.
+        "task": "staff.tasks.refresh_progress_marks",
+        "schedule": crontab(minute="*/5"),
+    },
+    "prune-call-records": {
+        "task": "staff.tasks.prune_call_records",
+        "schedule": crontab(minute=17, hour=3),
     },
 }

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "payments",
     "pages",
     "support",
+    "staff",
     "demo",
     "audit",
 ]
@@ -98,6 +99,7 @@ TEMPLATES = [
                 "panel.context_processors.panel",
                 "pages.context_processors.site",  # after panel's: PANEL_NAME from site settings
                 "orders.admin_counts.admin_index",
+                "staff.context.admin_index",
             ],
         },
     },
@@ -247,6 +249,12 @@ SUPPORT_TICKETS_PER_HOUR = env.int("SUPPORT_TICKETS_PER_HOUR", default=5)
 SUPPORT_MESSAGES_PER_HOUR = env.int("SUPPORT_MESSAGES_PER_HOUR", default=30)
 SUPPORT_ATTACHMENTS_PER_MESSAGE = env.int("SUPPORT_ATTACHMENTS_PER_MESSAGE", default=3)
 SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=2 * 1024 * 1024)
+
+# The staff dashboard's "needs a hand" list: an order in progress whose remains have not moved
+# for this many hours (unless its service says otherwise), and a refill or cancel request not
+# taken upstream within this many hours.
+STAFF_STALLED_HOURS = env.int("STAFF_STALLED_HOURS", default=24)
+STAFF_REQUEST_HOURS = env.int("STAFF_REQUEST_HOURS", default=6)
 
 # Celery: the embedded default is a filesystem broker that needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")

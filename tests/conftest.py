@@ -156,3 +156,28 @@ def fresh_public_cache(request):
         from pages.site import current
 
         current()
+
+
+@pytest.fixture(autouse=True)
+def no_call_records():
+    """Upstream calls are not recorded (catalog/upstream/calllog.py) unless a test asks for it
+    with `call_records`: a buffer flushed at the end of some later test's request would add
+    queries to that test's count."""
+    from catalog.upstream import calllog
+
+    calllog.flush_discarding()
+    writer = calllog.set_writer(None)
+    yield
+    calllog.flush_discarding()
+    calllog.set_writer(writer)
+
+
+@pytest.fixture
+def call_records(no_call_records):
+    """Upstream calls recorded as in production (the staff app's bulk writer)."""
+    from catalog.upstream import calllog
+    from staff.health import write_calls
+
+    calllog.set_writer(write_calls)
+    yield
+    calllog.flush_discarding()

@@ -9,7 +9,7 @@ from urllib.parse import quote_plus
 import requests
 from urllib3.util import Timeout
 
-from . import answers
+from . import answers, calllog
 from .answers import Balance, ItemError, OrderStatus
 from .errors import Outcome, UpstreamError
 from .transport import WATCHDOG, Watchdog, classify, host_of, new_session, root_cause
@@ -40,18 +40,21 @@ class UpstreamClient:
         self.deadline = deadline
         self._host = host_of(api_url)
         self._pool: requests.Session | None = None
+        self.provider_id: int | None = None  # for the call records (calllog.py)
 
     @classmethod
     def for_provider(cls, provider) -> "UpstreamClient":
         from django.conf import settings  # lazily: this module must import without Django set up
 
-        return cls(
+        client = cls(
             provider.api_url,
             provider.api_key,
             connect_timeout=settings.UPSTREAM_CONNECT_TIMEOUT,
             read_timeout=settings.UPSTREAM_READ_TIMEOUT,
             deadline=settings.UPSTREAM_DEADLINE,
         )
+        client.provider_id = getattr(provider, "pk", None)
+        return client
 
     def __repr__(self) -> str:
         return f"<UpstreamClient {self._redact(self.api_url)}>"
@@ -144,15 +147,16 @@ class UpstreamClient:
         data = {"key": self._key, "action": action}
         data.update((name, str(value)) for name, value in fields.items() if value is not None)
         started = time.monotonic()
-        outcome = "ok"
+        outcome, error = "ok", ""
         try:
             status, body = self._post(action, data, started)
             return self._decode(action, status, body)
         except UpstreamError as exc:
-            outcome = exc.outcome.value
+            outcome, error = exc.outcome.value, exc.message
             raise
         finally:
             elapsed_ms = (time.monotonic() - started) * 1000
+            calllog.record(self.provider_id, action, elapsed_ms, outcome, error)
             level = logging.INFO if outcome != "ok" or action in WRITE_ACTIONS else logging.DEBUG
             log.log(level, "upstream %s %s %.0fms %s", action, self._host, elapsed_ms, outcome)
 
