@@ -57,4 +57,10 @@ app.conf.beat_schedule = {
         "task": "catalog.tasks.check_all_balances",
         "schedule": crontab(minute="*/10"),
     },
+    "refresh-report-summary": {
+        # The reports' summary tables: the days whose orders or deposits changed (reports/).
+        "task": "reports.tasks.refresh_summary",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
 }

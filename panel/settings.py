@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "payments",
     "pages",
     "support",
+    "reports",
     "demo",
 ]
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("support.urls")),
     path("", include("pages.urls")),
+    path("admin/reports/", include("reports.urls")),  # before the admin's own catch-all
     path("admin/", admin.site.urls),
     path(
         "favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)
