@@ -20,15 +20,23 @@ class DailySales(models.Model):
 
     day = models.DateField()
     service = models.ForeignKey(
-        "catalog.Service", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "catalog.Service",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
     )
     provider = models.ForeignKey(
         "catalog.Provider", null=True, on_delete=models.DO_NOTHING, db_constraint=False,
-        related_name="+",
+        related_name="+", db_index=False,
     )  # fmt: skip
     # The service's category when the day was last added up.
     category = models.ForeignKey(
-        "catalog.Category", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "catalog.Category",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
     )
     orders = models.PositiveIntegerField()
     charged = models.DecimalField(**MONEY)
@@ -59,10 +67,14 @@ class DailyTotals(models.Model):
     day = models.DateField()
     provider = models.ForeignKey(
         "catalog.Provider", null=True, on_delete=models.DO_NOTHING, db_constraint=False,
-        related_name="+",
+        related_name="+", db_index=False,
     )  # fmt: skip
     category = models.ForeignKey(
-        "catalog.Category", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "catalog.Category",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
     )
     orders = models.PositiveIntegerField()
     charged = models.DecimalField(**MONEY)

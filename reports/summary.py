@@ -19,12 +19,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, F, Max, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.models import LedgerEntry, LedgerKind, Payment
 from orders.models import Order, OrderStatus
+from orders.profit import panel_cost
 
 from .models import DailyDeposits, DailySales, DailyTotals, RefreshMark
 
@@ -59,10 +60,8 @@ TOTALS_COLUMNS = (
 
 
 def order_cost():
-    """An order's cost in the panel currency: the upstream's charge times the exchange rate
-    recorded when it was sent (the provider's current one for orders sent before it was)."""
-    rate = Coalesce(F("exchange_rate"), F("provider__exchange_rate"))
-    return Coalesce(F("cost") * rate, _ZERO)
+    """An order's cost in the panel currency (orders/profit.py), 0 when not reported."""
+    return Coalesce(panel_cost(), _ZERO)
 
 
 def sales_of(orders: QuerySet) -> QuerySet:
