@@ -75,4 +75,6 @@ def _short(value: Decimal, money: bool) -> str:
     for limit, suffix in ((Decimal(10**6), "M"), (Decimal(10**3), "k")):
         if abs(value) >= limit:
             return f"{value / limit:.1f}{suffix}"
-    return f"{value:.0f}" if not money or abs(value) >= 10 else f"{value:.2f}"
+    if value == value.to_integral_value() or (not money and abs(value) >= 10):
+        return f"{value:.0f}"
+    return f"{value:.1f}" if not money else f"{value:.2f}"
