@@ -18,7 +18,7 @@ from orders.models import Order
 from panel.money import MONEY_PLACES
 from payments.methods import method_name
 
-from .models import DailyDeposits, DailySales, DailyTotals
+from .models import DailyDeposits, DailySales, DailyTotals, MonthlyCustomers
 from .summary import day_range
 
 PERIODS = ("day", "week", "month")
@@ -171,33 +171,73 @@ def _money(value: Decimal) -> Decimal:
 
 
 def top_customers(first: date, last: date, filters: Filters, limit: int = TOP_CUSTOMERS):
-    """The customers who spent most (charges minus refunds) on orders placed in the range."""
-    start, end = day_range(first, last)
-    orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
-    if filters.service:
-        orders = orders.filter(service_id=filters.service)
-    if filters.provider:
-        orders = orders.filter(provider_id=filters.provider)
-    if filters.category:
-        orders = orders.filter(service__category_id=filters.category)
-    spenders = (
-        orders.values("user_id")
-        .annotate(n_orders=Count("id"), spend=Sum(F("charge") - F("refunded")))
-        .order_by("-spend", "user_id")[:limit]
-    )
-    spenders = list(spenders)
-    names = dict(
-        User.objects.filter(pk__in=[s["user_id"] for s in spenders]).values_list("id", "username")
-    )
+    """The customers who spent most (charges minus refunds) on orders placed in the range.
+
+    Without a service or category filter, the whole months of the range are read from
+    MonthlyCustomers and only its partial months from the orders (by their created_at index);
+    with one, from the orders (a service's by its index)."""
+    spend: dict[int, list] = {}
+
+    def add(rows) -> None:
+        for user_id, n, amount in rows:
+            entry = spend.setdefault(user_id, [0, ZERO])
+            entry[0] += n
+            entry[1] += amount
+
+    live = [(first, last)]
+    if not (filters.service or filters.category):
+        months, live = _whole_months(first, last)
+        if months:
+            rows = MonthlyCustomers.objects.filter(month__in=months)
+            if filters.provider:
+                rows = rows.filter(provider_id=filters.provider)
+            add(
+                rows.values("user_id")
+                .annotate(n=Sum("orders"), s=Sum("spend"))
+                .values_list("user_id", "n", "s")
+            )
+    for part_first, part_last in live:
+        start, end = day_range(part_first, part_last)
+        orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
+        if filters.service:
+            orders = orders.filter(service_id=filters.service)
+        if filters.provider:
+            orders = orders.filter(provider_id=filters.provider)
+        if filters.category:
+            orders = orders.filter(service__category_id=filters.category)
+        add(
+            orders.values("user_id")
+            .annotate(n=Count("id"), s=Sum(F("charge") - F("refunded")))
+            .order_by()
+            .values_list("user_id", "n", "s")
+        )
+    top = sorted(spend.items(), key=lambda item: (-item[1][1], item[0]))[:limit]
+    names = dict(User.objects.filter(pk__in=[u for u, _ in top]).values_list("id", "username"))
     return [
-        {
-            "user_id": s["user_id"],
-            "username": names.get(s["user_id"], ""),
-            "orders": s["n_orders"],
-            "spend": s["spend"],
-        }
-        for s in spenders
+        {"user_id": u, "username": names.get(u, ""), "orders": n, "spend": amount}
+        for u, (n, amount) in top
     ]
+
+
+def _whole_months(first: date, last: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """The months wholly inside [first, last], and the stretches of days outside them."""
+    month = first if first.day == 1 else (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+    months = []
+    while True:
+        following = (month + timedelta(days=32)).replace(day=1)
+        if following - timedelta(days=1) > last:
+            break
+        months.append(month)
+        month = following
+    if not months:
+        return [], [(first, last)]
+    edges = []
+    if first < months[0]:
+        edges.append((first, months[0] - timedelta(days=1)))
+    after = (months[-1] + timedelta(days=32)).replace(day=1)
+    if after <= last:
+        edges.append((after, last))
+    return months, edges
 
 
 def signups(period: str, first: date, last: date) -> list[dict]:

@@ -91,6 +91,33 @@ class DailyTotals(models.Model):
         return f"{self.day} provider {self.provider_id} category {self.category_id}"
 
 
+class MonthlyCustomers(models.Model):
+    """What each customer spent (charges minus refunds) on the orders placed in one month, per
+    provider the orders went to: the top customers of whole months (the month's first day)."""
+
+    month = models.DateField()
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    provider = models.ForeignKey(
+        "catalog.Provider", null=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+", db_index=False,
+    )  # fmt: skip
+    orders = models.PositiveIntegerField()
+    spend = models.DecimalField(**MONEY)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [
+            models.Index(fields=["month"], name="monthlycustomers_month_idx"),
+            models.Index(fields=["provider", "month"], name="monthlycustomers_provider_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} user {self.user_id} provider {self.provider_id}"
+
+
 class DailyDeposits(models.Model):
     """What one payment method credited on one day (deposit rows), and what reversals took."""
 

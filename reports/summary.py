@@ -19,15 +19,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, Max, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, DecimalField, F, Max, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from accounts.models import LedgerEntry, LedgerKind, Payment
 from orders.models import Order, OrderStatus
 from orders.profit import panel_cost
 
-from .models import DailyDeposits, DailySales, DailyTotals, RefreshMark
+from .models import DailyDeposits, DailySales, DailyTotals, MonthlyCustomers, RefreshMark
 
 FINAL = (OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED, OrderStatus.FAILED)
 LOCK = 0x5EB0_0015  # the advisory lock of a refresh on PostgreSQL
@@ -46,6 +46,7 @@ SALES_COLUMNS = (
     "uncosted",
     "open",
 )
+CUSTOMER_COLUMNS = ("month", "user_id", "provider_id", "orders", "spend")
 TOTALS_COLUMNS = (
     "day",
     "provider_id",
@@ -79,6 +80,21 @@ def sales_of(orders: QuerySet) -> QuerySet:
         )
         .order_by()
     )
+
+
+def customers_of(orders: QuerySet) -> QuerySet:
+    """`orders` added up per month, customer and provider, as MonthlyCustomers holds them."""
+    return (
+        orders.annotate(month=TruncMonth("created_at", tzinfo=UTC))
+        .values("month", "user_id", "provider_id")
+        .annotate(n_orders=Count("id"), n_spend=Sum(F("charge") - F("refunded")))
+        .order_by()
+    )
+
+
+def month_range(month: date) -> tuple[datetime, datetime]:
+    following = (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return day_range(month.replace(day=1), following - timedelta(days=1))
 
 
 def day_range(first: date, last: date) -> tuple[datetime, datetime]:
@@ -118,7 +134,9 @@ def _rebuild() -> tuple[set, set]:
     DailySales.objects.all().delete()
     DailyTotals.objects.all().delete()
     DailyDeposits.objects.all().delete()
+    MonthlyCustomers.objects.all().delete()
     _insert(DailySales, SALES_COLUMNS, sales_of(Order.objects.all()))
+    _insert(MonthlyCustomers, CUSTOMER_COLUMNS, customers_of(Order.objects.all()))
     _insert(DailyTotals, TOTALS_COLUMNS, _totals_of(DailySales.objects.all()))
     _insert_deposits(None)
     sales = set(DailySales.objects.values_list("day", flat=True).distinct())
@@ -166,6 +184,11 @@ def _add_up_sales(days: set[date]) -> None:
             DailySales, SALES_COLUMNS, sales_of(Order.objects.filter(_on_days(chunk, "created_at")))
         )
         _insert(DailyTotals, TOTALS_COLUMNS, _totals_of(DailySales.objects.filter(day__in=chunk)))
+    for month in sorted({day.replace(day=1) for day in days}):
+        MonthlyCustomers.objects.filter(month=month).delete()
+        start, end = month_range(month)
+        orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
+        _insert(MonthlyCustomers, CUSTOMER_COLUMNS, customers_of(orders))
 
 
 def _totals_of(sales: QuerySet) -> QuerySet:

@@ -1,7 +1,7 @@
 """The reports' figures equal what the ledger and the orders say, recomputed here from the
 ledger rows of a shop the test built (tests/reports/conftest.py)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -131,3 +131,33 @@ def test_top_customers_sign_ups_and_deposits(shop):
     deposits = {d["method"]: (d["deposits"], d["amount"]) for d in figures.deposits(first, last)}
     assert deposits == shop.deposits
     assert sum(a for _, a in deposits.values()) == ledger_sum(LedgerKind.DEPOSIT)
+
+
+def test_top_customers_over_whole_and_partial_months_and_by_provider(shop):
+    """Whole months come from the monthly summary, the days around them from the orders: the
+    sums equal the ledger's for any range and provider."""
+    summary.refresh()
+    usd = shop.providers["usd"].pk
+    for days in (5, 35, 59, 75):
+        first = shop.today - timedelta(days=days)
+        start, end = summary.day_range(first, shop.today)
+        for filters, where in (
+            (Filters(), {}),
+            (Filters(provider=usd), {"order__provider_id": usd}),
+        ):
+            got = {
+                r["username"]: r["spend"] for r in figures.top_customers(first, shop.today, filters)
+            }
+            for name, spend in got.items():
+                placed = {"order__user__username": name, "order__created_at__gte": start,
+                          "order__created_at__lt": end, **where}  # fmt: skip
+                paid = ledger_sum(LedgerKind.CHARGE, **placed) + ledger_sum(
+                    LedgerKind.REFUND, **placed
+                )
+                assert spend == -paid, (days, filters, name)
+            assert set(got) <= {"carol", "dan"}
+    assert figures._whole_months(date(2026, 1, 15), date(2026, 4, 2)) == (
+        [date(2026, 2, 1), date(2026, 3, 1)],
+        [(date(2026, 1, 15), date(2026, 1, 31)), (date(2026, 4, 1), date(2026, 4, 2))],
+    )
+    assert figures._whole_months(date(2026, 3, 1), date(2026, 3, 31)) == ([date(2026, 3, 1)], [])

@@ -11,7 +11,7 @@ from orders.models import Order, OrderStatus
 from orders.settlement import settle
 from payments.crediting import approve_payment
 from reports import summary
-from reports.models import DailyDeposits, DailySales, DailyTotals, RefreshMark
+from reports.models import DailyDeposits, DailySales, DailyTotals, MonthlyCustomers, RefreshMark
 
 
 def snapshot():
@@ -45,7 +45,11 @@ def snapshot():
         key=repr,
     )
     deposits = sorted(DailyDeposits.objects.values_list("day", "method", "deposits", "amount"))
-    return sales, totals, deposits
+    customers = sorted(
+        MonthlyCustomers.objects.values_list("month", "user_id", "provider_id", "orders", "spend"),
+        key=repr,
+    )
+    return sales, totals, deposits, customers
 
 
 def test_incremental_refresh_equals_a_full_rebuild(shop, sam):
@@ -69,7 +73,7 @@ def test_incremental_refresh_equals_a_full_rebuild(shop, sam):
     summary.refresh(full=True)
     assert snapshot() == incremental
 
-    sales, _, deposits = incremental
+    sales, _, deposits, customers = incremental
     assert (
         sum(row[5] for row in sales)
         == -LedgerEntry.objects.filter(kind=LedgerKind.CHARGE).aggregate(t=Sum("amount"))["t"]
@@ -82,8 +86,9 @@ def test_incremental_refresh_equals_a_full_rebuild(shop, sam):
         sum(row[3] for row in deposits)
         == LedgerEntry.objects.filter(kind=LedgerKind.DEPOSIT).aggregate(t=Sum("amount"))["t"]
     )
+    assert sum(row[4] for row in customers) == sum(row[5] - row[6] for row in sales)
     # The totals table adds up the sales table.
-    _, totals, _ = incremental
+    _, totals, _, _ = incremental
     assert sum(row[3] for row in totals) == sum(row[4] for row in sales) == Order.objects.count()
 
 
