@@ -18,7 +18,7 @@ from orders.models import Order
 from panel.money import MONEY_PLACES
 from payments.methods import method_name
 
-from .models import DailyDeposits, DailySales, DailyTotals, MonthlyCustomers
+from .models import CustomerDays, CustomerMonths, DailyDeposits, DailySales, DailyTotals
 from .summary import day_range
 
 PERIODS = ("day", "week", "month")
@@ -173,9 +173,9 @@ def _money(value: Decimal) -> Decimal:
 def top_customers(first: date, last: date, filters: Filters, limit: int = TOP_CUSTOMERS):
     """The customers who spent most (charges minus refunds) on orders placed in the range.
 
-    Without a service or category filter, the whole months of the range are read from
-    MonthlyCustomers and only its partial months from the orders (by their created_at index);
-    with one, from the orders (a service's by its index)."""
+    Without a filter: the whole months of the range from CustomerMonths, the days around them
+    from CustomerDays; by provider: CustomerDays; by service or category: the orders (a
+    service's by its index)."""
     spend: dict[int, list] = {}
 
     def add(rows) -> None:
@@ -186,16 +186,18 @@ def top_customers(first: date, last: date, filters: Filters, limit: int = TOP_CU
 
     live = [(first, last)]
     if not (filters.service or filters.category):
-        months, live = _whole_months(first, last)
+        months, days = _whole_months(first, last)
+        if filters.provider:
+            months, days = [], [(first, last)]
         if months:
-            rows = MonthlyCustomers.objects.filter(month__in=months)
+            rows = CustomerMonths.objects.filter(month__in=months)
+            add(_per_user(rows))
+        for part_first, part_last in days:
+            rows = CustomerDays.objects.filter(day__gte=part_first, day__lte=part_last)
             if filters.provider:
                 rows = rows.filter(provider_id=filters.provider)
-            add(
-                rows.values("user_id")
-                .annotate(n=Sum("orders"), s=Sum("spend"))
-                .values_list("user_id", "n", "s")
-            )
+            add(_per_user(rows))
+        live = []
     for part_first, part_last in live:
         start, end = day_range(part_first, part_last)
         orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -217,6 +219,15 @@ def top_customers(first: date, last: date, filters: Filters, limit: int = TOP_CU
         {"user_id": u, "username": names.get(u, ""), "orders": n, "spend": amount}
         for u, (n, amount) in top
     ]
+
+
+def _per_user(rows: QuerySet) -> QuerySet:
+    return (
+        rows.values("user_id")
+        .annotate(n=Sum("orders"), s=Sum("spend"))
+        .order_by()
+        .values_list("user_id", "n", "s")
+    )
 
 
 def _whole_months(first: date, last: date) -> tuple[list[date], list[tuple[date, date]]]:

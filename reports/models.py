@@ -91,11 +91,11 @@ class DailyTotals(models.Model):
         return f"{self.day} provider {self.provider_id} category {self.category_id}"
 
 
-class MonthlyCustomers(models.Model):
-    """What each customer spent (charges minus refunds) on the orders placed in one month, per
-    provider the orders went to: the top customers of whole months (the month's first day)."""
+class CustomerDays(models.Model):
+    """What each customer spent (charges minus refunds) on the orders placed on one day, per
+    provider the orders went to: top customers of a range of days, and of one provider."""
 
-    month = models.DateField()
+    day = models.DateField()
     user = models.ForeignKey(
         "accounts.User", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
         db_index=False,
@@ -110,12 +110,32 @@ class MonthlyCustomers(models.Model):
     class Meta:
         default_permissions = ()
         indexes = [
-            models.Index(fields=["month"], name="monthlycustomers_month_idx"),
-            models.Index(fields=["provider", "month"], name="monthlycustomers_provider_idx"),
+            models.Index(fields=["day"], name="customerdays_day_idx"),
+            models.Index(fields=["provider", "day"], name="customerdays_provider_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.month} user {self.user_id} provider {self.provider_id}"
+        return f"{self.day} user {self.user_id} provider {self.provider_id}"
+
+
+class CustomerMonths(models.Model):
+    """CustomerDays added up per month (its first day) and customer, all providers together:
+    the top customers of the whole months of a long range."""
+
+    month = models.DateField()
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    orders = models.PositiveIntegerField()
+    spend = models.DecimalField(**MONEY)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["month"], name="customermonths_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month} user {self.user_id}"
 
 
 class DailyDeposits(models.Model):

@@ -27,7 +27,14 @@ from accounts.models import LedgerEntry, LedgerKind, Payment
 from orders.models import Order, OrderStatus
 from orders.profit import panel_cost
 
-from .models import DailyDeposits, DailySales, DailyTotals, MonthlyCustomers, RefreshMark
+from .models import (
+    CustomerDays,
+    CustomerMonths,
+    DailyDeposits,
+    DailySales,
+    DailyTotals,
+    RefreshMark,
+)
 
 FINAL = (OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED, OrderStatus.FAILED)
 LOCK = 0x5EB0_0015  # the advisory lock of a refresh on PostgreSQL
@@ -46,7 +53,8 @@ SALES_COLUMNS = (
     "uncosted",
     "open",
 )
-CUSTOMER_COLUMNS = ("month", "user_id", "provider_id", "orders", "spend")
+CUSTOMER_COLUMNS = ("day", "user_id", "provider_id", "orders", "spend")
+MONTH_COLUMNS = ("month", "user_id", "orders", "spend")
 TOTALS_COLUMNS = (
     "day",
     "provider_id",
@@ -83,11 +91,21 @@ def sales_of(orders: QuerySet) -> QuerySet:
 
 
 def customers_of(orders: QuerySet) -> QuerySet:
-    """`orders` added up per month, customer and provider, as MonthlyCustomers holds them."""
+    """`orders` added up per day, customer and provider, as CustomerDays holds them."""
     return (
-        orders.annotate(month=TruncMonth("created_at", tzinfo=UTC))
-        .values("month", "user_id", "provider_id")
+        orders.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day", "user_id", "provider_id")
         .annotate(n_orders=Count("id"), n_spend=Sum(F("charge") - F("refunded")))
+        .order_by()
+    )
+
+
+def _months_of(days: QuerySet) -> QuerySet:
+    """CustomerDays rows added up per month and customer, as CustomerMonths holds them."""
+    return (
+        days.annotate(start=TruncMonth("day"))
+        .values("start", "user_id")
+        .annotate(n_orders=Sum("orders"), n_spend=Sum("spend"))
         .order_by()
     )
 
@@ -134,9 +152,11 @@ def _rebuild() -> tuple[set, set]:
     DailySales.objects.all().delete()
     DailyTotals.objects.all().delete()
     DailyDeposits.objects.all().delete()
-    MonthlyCustomers.objects.all().delete()
+    CustomerDays.objects.all().delete()
+    CustomerMonths.objects.all().delete()
     _insert(DailySales, SALES_COLUMNS, sales_of(Order.objects.all()))
-    _insert(MonthlyCustomers, CUSTOMER_COLUMNS, customers_of(Order.objects.all()))
+    _insert(CustomerDays, CUSTOMER_COLUMNS, customers_of(Order.objects.all()))
+    _insert(CustomerMonths, MONTH_COLUMNS, _months_of(CustomerDays.objects.all()))
     _insert(DailyTotals, TOTALS_COLUMNS, _totals_of(DailySales.objects.all()))
     _insert_deposits(None)
     sales = set(DailySales.objects.values_list("day", flat=True).distinct())
@@ -184,11 +204,14 @@ def _add_up_sales(days: set[date]) -> None:
             DailySales, SALES_COLUMNS, sales_of(Order.objects.filter(_on_days(chunk, "created_at")))
         )
         _insert(DailyTotals, TOTALS_COLUMNS, _totals_of(DailySales.objects.filter(day__in=chunk)))
+        CustomerDays.objects.filter(day__in=chunk).delete()
+        orders = Order.objects.filter(_on_days(chunk, "created_at"))
+        _insert(CustomerDays, CUSTOMER_COLUMNS, customers_of(orders))
     for month in sorted({day.replace(day=1) for day in days}):
-        MonthlyCustomers.objects.filter(month=month).delete()
-        start, end = month_range(month)
-        orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
-        _insert(MonthlyCustomers, CUSTOMER_COLUMNS, customers_of(orders))
+        CustomerMonths.objects.filter(month=month).delete()
+        first, last = month_range(month)
+        month_days = CustomerDays.objects.filter(day__gte=first.date(), day__lt=last.date())
+        _insert(CustomerMonths, MONTH_COLUMNS, _months_of(month_days))
 
 
 def _totals_of(sales: QuerySet) -> QuerySet:

@@ -11,7 +11,14 @@ from orders.models import Order, OrderStatus
 from orders.settlement import settle
 from payments.crediting import approve_payment
 from reports import summary
-from reports.models import DailyDeposits, DailySales, DailyTotals, MonthlyCustomers, RefreshMark
+from reports.models import (
+    CustomerDays,
+    CustomerMonths,
+    DailyDeposits,
+    DailySales,
+    DailyTotals,
+    RefreshMark,
+)
 
 
 def snapshot():
@@ -46,10 +53,11 @@ def snapshot():
     )
     deposits = sorted(DailyDeposits.objects.values_list("day", "method", "deposits", "amount"))
     customers = sorted(
-        MonthlyCustomers.objects.values_list("month", "user_id", "provider_id", "orders", "spend"),
+        CustomerDays.objects.values_list("day", "user_id", "provider_id", "orders", "spend"),
         key=repr,
     )
-    return sales, totals, deposits, customers
+    months = sorted(CustomerMonths.objects.values_list("month", "user_id", "orders", "spend"))
+    return sales, totals, deposits, customers, months
 
 
 def test_incremental_refresh_equals_a_full_rebuild(shop, sam):
@@ -73,7 +81,7 @@ def test_incremental_refresh_equals_a_full_rebuild(shop, sam):
     summary.refresh(full=True)
     assert snapshot() == incremental
 
-    sales, _, deposits, customers = incremental
+    sales, _, deposits, customers, months = incremental
     assert (
         sum(row[5] for row in sales)
         == -LedgerEntry.objects.filter(kind=LedgerKind.CHARGE).aggregate(t=Sum("amount"))["t"]
@@ -87,8 +95,9 @@ def test_incremental_refresh_equals_a_full_rebuild(shop, sam):
         == LedgerEntry.objects.filter(kind=LedgerKind.DEPOSIT).aggregate(t=Sum("amount"))["t"]
     )
     assert sum(row[4] for row in customers) == sum(row[5] - row[6] for row in sales)
+    assert sum(row[3] for row in months) == sum(row[4] for row in customers)
     # The totals table adds up the sales table.
-    _, totals, _, _ = incremental
+    _, totals, _, _, _ = incremental
     assert sum(row[3] for row in totals) == sum(row[4] for row in sales) == Order.objects.count()
 
 
