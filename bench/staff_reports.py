@@ -268,14 +268,14 @@ def time_pages(repeat: int) -> list[tuple[str, float, float]]:
 def explain_plans() -> None:
     from datetime import timedelta
 
-    from django.db.models import Count
+    from django.db.models import Count, Sum
     from django.utils import timezone
 
     from catalog.models import Provider
     from orders.models import Order
     from reports import figures
     from reports.figures import Filters
-    from reports.models import DailyDeposits, DailySales
+    from reports.models import CustomerDays, CustomerMonths, DailyDeposits, DailySales
 
     today = timezone.now().date()
     first, last = figures.default_range("month", today)
@@ -292,12 +292,24 @@ def explain_plans() -> None:
         "sales by month, one service (DailySales)": figures.summary_rows(
             first, last, Filters(service=busiest["service_id"])
         ),
-        "top customers, last 30 days (orders by created_at)": Order.objects.filter(
-            created_at__gte=timezone.now() - timedelta(days=30)
+        "top customers, 30 days (CustomerDays)": CustomerDays.objects.filter(
+            day__gte=today - timedelta(days=29)
         )
         .values("user_id")
-        .annotate(n=Count("id")),
-        "top customers, 12 months": Order.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(s=Sum("spend")),
+        "top customers, 11 whole months (CustomerMonths)": CustomerMonths.objects.filter(
+            month__gte=first, month__lt=today.replace(day=1)
+        )
+        .values("user_id")
+        .annotate(s=Sum("spend")),
+        "top customers, 12 months, one provider (CustomerDays)": CustomerDays.objects.filter(
+            provider_id=provider, day__gte=first
+        )
+        .values("user_id")
+        .annotate(s=Sum("spend")),
+        "top customers, 12 months, busiest service (orders by service)": Order.objects.filter(
+            service_id=busiest["service_id"], created_at__gte=start, created_at__lt=end
+        )
         .values("user_id")
         .annotate(n=Count("id")),
         "deposits by method (DailyDeposits)": DailyDeposits.objects.filter(day__gte=first).values(
