@@ -225,7 +225,11 @@ def _top_from_summaries(first: date, last: date, provider: int | None, limit: in
     sql = f"SELECT user_id, SUM(orders), SUM(spend) FROM ({union}) AS t GROUP BY user_id ORDER BY 3 DESC, 1 LIMIT %s"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
-        return cursor.fetchall()
+        # SQLite sums decimals as floats: back to money places (PostgreSQL answers Decimal).
+        return [
+            (user, int(n), s if isinstance(s, Decimal) else _money(Decimal(repr(s))))
+            for user, n, s in cursor.fetchall()
+        ]
 
 
 def _whole_months(first: date, last: date) -> tuple[list[date], list[tuple[date, date]]]:
