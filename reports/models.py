@@ -1,5 +1,5 @@
-"""The reports' summary tables: the orders and deposits of each day, added up by the worker
-(reports/summary.py), so a report over a year reads a few thousand rows, not a million.
+"""The reports' summary tables: the orders, customers and deposits of each day, added up by the
+worker (reports/summary.py), so a report over a year does not read a million orders.
 
 Every figure here is a sum the ledger and the orders give back exactly (tests/reports/):
 `charged` is what the charge rows took, `refunded` what the refund rows gave back, `cost` the
