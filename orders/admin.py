@@ -23,11 +23,13 @@ from django.utils.html import format_html
 
 from accounts.models import LedgerEntry, User
 from catalog.models import Category, Service
+from panel.money import MONEY_PLACES, format_money
 from panel.readonly import ReadOnlyAdminMixin
 
 from . import staff
 from .admin_counts import stuck
 from .models import CancelRequest, Order, OrderAction, Refill
+from .profit import with_profit
 from .staff import StaffActionError
 
 MAX_SELECTED = 500  # orders one action handles at once
@@ -238,7 +240,7 @@ class OrderActionInline(ReadOnlyInline):
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id", "created_at", "customer", "service_cell", "provider", "upstream_order_id",
-        "link_cell", "quantity", "charge", "refunded", "status", "flag_cell",
+        "link_cell", "quantity", "charge", "refunded", "profit_cell", "status", "flag_cell",
     ]  # fmt: skip
     list_filter = [
         "status", StuckFilter, "provider", CategoryFilter, CustomerFilter, ServiceFilter,
@@ -253,14 +255,15 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["user", "service", "status", "link", "quantity", "runs", "interval",
                            "extra", "client_reference", "error", "flag"]}),
-        ("Money", {"fields": ["rate", "charge", "refunded", "cost"]}),
+        ("Money", {"fields": ["rate", "charge", "refunded", "cost", "exchange_rate",
+                              "profit_cell"]}),
         ("Upstream", {"fields": ["provider", "upstream_service", "upstream_order_id",
                                  "upstream_status", "start_count", "remains", "remains_raw",
                                  "upstream_detail", "tried_offers"]}),
         ("Sending", {"fields": ["attempts", "next_attempt_at", "sent_at", "last_checked_at",
                                 "created_at", "updated_at"]}),
     ]  # fmt: skip
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "profit_cell"]
     inlines = [LedgerInline, OrderActionInline]
     actions = [f"{name}_action" for name in ACTIONS]
 
@@ -284,6 +287,14 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             '<a href="?service={}">#{} {}</a>', order.service_id, order.service_id, name
         )
+
+    def get_queryset(self, request):
+        return with_profit(super().get_queryset(request))
+
+    @admin.display(description="profit", ordering="profit")
+    def profit_cell(self, order: Order) -> str:
+        """Paid minus the upstream's cost in the panel currency (orders/profit.py)."""
+        return "–" if order.profit is None else format_money(order.profit.quantize(MONEY_PLACES))
 
     @admin.display(description="link")
     def link_cell(self, order: Order) -> str:

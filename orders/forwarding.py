@@ -84,6 +84,7 @@ def claim(order: Order, offer: UpstreamService) -> bool:
         target=OrderStatus.SENDING,
         upstream_service=offer,
         provider_id=offer.provider_id,
+        exchange_rate=offer.provider.exchange_rate,  # its cost's rate into the panel currency
         sent_at=now,
         attempts=F("attempts") + 1,
         updated_at=now,

@@ -102,6 +102,12 @@ class Order(models.Model):
         **MONEY, null=True, blank=True, help_text="What the upstream charged us."
     )
     refunded = models.DecimalField(**MONEY, default=0, help_text="Set with the refund row.")
+    # The provider's exchange rate when the order was sent: its `cost` (in the provider's
+    # currency) times this is the cost in the panel currency (reports/).
+    exchange_rate = models.DecimalField(
+        max_digits=20, decimal_places=10, null=True, blank=True,
+        help_text="Panel currency per unit of the provider's currency when it was sent.",
+    )  # fmt: skip
     # Drip-feed runs, child order ids, subscription posts: as the upstream last reported them.
     upstream_detail = models.JSONField(default=dict, blank=True)
     error = models.CharField(max_length=500, blank=True, help_text="Shown to the customer.")
@@ -130,6 +136,8 @@ class Order(models.Model):
             models.Index(fields=["user", "created_at"], name="order_user_created_idx"),
             # The poller: a provider's active orders, least recently checked first.
             models.Index(fields=["provider", "status", "last_checked_at"]),
+            # Reports (reports/): the orders of a day, a week, a month.
+            models.Index(fields=["created_at"], name="order_created_at_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -73,4 +73,10 @@ app.conf.beat_schedule = {
         "task": "staff.tasks.prune_call_records",
         "schedule": crontab(minute=17, hour=3),
     },
+    "refresh-report-summary": {
+        # The reports' summary tables: the days whose orders or deposits changed (reports/).
+        "task": "reports.tasks.refresh_summary",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
 }

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "pages",
     "support",
     "staff",
+    "reports",
     "demo",
     "audit",
 ]

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("support.urls")),
     path("", include("pages.urls")),
     path("admin/staff/", include("staff.urls")),  # before the admin's catch-all
+    path("admin/reports/", include("reports.urls")),  # before the admin's own catch-all
     path("admin/", admin.site.urls),
     path(
         "favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)
