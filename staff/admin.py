@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
 
+from audit.admin import AuditedAdminMixin
 from catalog.admin import ProviderAdmin
 from catalog.models import Provider
 from panel.readonly import ReadOnlyAdminMixin
@@ -73,7 +74,7 @@ class StaffProviderAdmin(ProviderAdmin):
 
 
 @admin.register(ProviderWatch)
-class ProviderWatchAdmin(admin.ModelAdmin):
+class ProviderWatchAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Each provider's low-balance threshold (in its own currency), and whether it is below."""
 
     list_display = ["provider", "low_balance", "low_since"]
@@ -82,7 +83,7 @@ class ProviderWatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceWatch)
-class ServiceWatchAdmin(admin.ModelAdmin):
+class ServiceWatchAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["service", "stalled_after_hours"]
     list_editable = ["stalled_after_hours"]
     raw_id_fields = ["service"]

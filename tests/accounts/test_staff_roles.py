@@ -64,9 +64,20 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
     "payments.transferaccount": {"delete_selected": {SU}},
     "support.cannedreply": {"delete_selected": {SU}},
     "support.department": {"delete_selected": {SU}},
+    "staff.balancereading": {"delete_selected": set()},
+    "staff.providercall": {"delete_selected": set()},
+    "staff.providerwatch": {"delete_selected": {SU}},
+    "staff.servicewatch": {"delete_selected": {SU}},
     "support.ticket": {"delete_selected": set(), "assign_to_me": {S, SU},
                        "close_tickets": {S, SU}},
 }  # fmt: skip
+
+# The staff pages beside the admin (staff/, reports/): who may open each.
+STAFF_PAGES = {
+    "/admin/staff/": {S, F, C, V, SU},
+    "/admin/staff/needs/": {S, F, C, V, SU},
+    "/admin/reports/": {F, C, V, SU},
+}
 
 # Each custom admin view (a URL an admin adds to its defaults): who may open it.
 VIEWS: dict[str, set[str]] = {
@@ -205,3 +216,14 @@ def test_role_by_custom_view(role, staff_by_role, rows):
         cells[name] = cells[name].status_code in (200, 302)
         expected[name] = True
     assert cells == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_by_staff_page(role, staff_by_role):
+    """Every role reads the dashboard and the needs-a-hand list; the profit reports are for
+    Finance and Catalog (and the Viewer, who holds every view_* permission, these included).
+    Support is refused the reports: a role without the permission gets 403."""
+    client = Client()
+    client.force_login(staff_by_role[role])
+    cells = {url: client.get(url).status_code for url in STAFF_PAGES}
+    assert cells == {url: 200 if role in roles else 403 for url, roles in STAFF_PAGES.items()}
