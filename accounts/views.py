@@ -5,6 +5,7 @@ Log in, log out and the password pages are Django's own views with the panel's t
 (accounts/urls.py); login throttling is django-axes (settings).
 """
 
+import re
 from decimal import Decimal
 
 from axes.utils import reset as reset_login_failures
@@ -87,7 +88,28 @@ def transactions(request: HttpRequest) -> HttpResponse:
     """The customer's ledger, newest first."""
     entries = LedgerEntry.objects.filter(user=request.user).order_by("-id")
     page = Paginator(entries, LEDGER_PER_PAGE).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.shown_memo = customer_memo(entry.memo)
     return render(request, "accounts/transactions.html", {"page": page})
+
+
+# Refund rows written before staff reasons were kept out of memos (ledger rows are never
+# rewritten): their staff reason is cut off on display.
+_STAFF_MEMOS = (
+    (re.compile(r"(Order #\d+) canceled by staff: .*", re.S), r"\1 canceled and refunded"),
+    (
+        re.compile(r"(Order #\d+) set partial by staff \((\d+) not delivered\): .*", re.S),
+        r"\1 partially delivered: \2 not delivered, refunded",
+    ),
+)
+
+
+def customer_memo(memo: str) -> str:
+    """A ledger row's memo as the customer sees it: never a staff member's internal reason."""
+    for pattern, shown in _STAFF_MEMOS:
+        if pattern.fullmatch(memo):
+            return pattern.sub(shown, memo)
+    return memo
 
 
 @login_required
