@@ -59,10 +59,12 @@ def page_data(rows: list[tuple], *, balance: Decimal, currency: str) -> str:
     """The one <script type="application/json"> the order page's script reads."""
     data = {
         "currency": currency,
-        "balance": str(balance),
+        # Plain decimal digits, never an exponent ("0E-7" is what a zero balance prints as):
+        # the script parses only plain text.
+        "balance": f"{balance:f}",
         "columns": SERVICE_COLUMNS,
         "services": [
-            [sid, cat, name, str(rate), low, high, step, kind, drip, refill, cancel, desc]
+            [sid, cat, name, f"{rate:f}", low, high, step, kind, drip, refill, cancel, desc]
             for sid, cat, name, rate, low, high, step, kind, drip, refill, cancel, desc, _ in rows
         ],
         "categories": [[cat, name] for cat, name in categories(rows)],
