@@ -123,20 +123,34 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html", {"form": form})
 
 
+NEW_KEY = "api_new_key"
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def api(request: HttpRequest) -> HttpResponse:
-    """The customer's API key (shown once, right after it is made) and the API's documentation."""
-    new_key = None
+    """The customer's API key and the API's documentation.
+
+    A POST makes the key and redirects (post/redirect/get): the new key is shown once, on
+    the page the redirect lands on, so a reload shows the page and never makes another key.
+    Replacing a key that exists needs `confirm`: the page asks first.
+    """
+    key = ApiKey.objects.filter(user=request.user).first()
     if request.method == "POST":
-        new_key = issue_key(request.user)  # the old key stops working now
+        if key and request.POST.get("confirm") != "yes":
+            return redirect(reverse("api") + "?regenerate=1#key-title")
+        request.session[NEW_KEY] = issue_key(request.user)  # the old key stops working now
         messages.success(
             request, "Your new API key is below. Copy it now: it won't be shown again."
         )
-    key = ApiKey.objects.filter(user=request.user).first()
+        return redirect(reverse("api") + "#key-title")
+    new_key = request.session.pop(NEW_KEY, None)
+    if new_key:
+        key = ApiKey.objects.filter(user=request.user).first()
     context = {
         "key": key,
         "new_key": new_key,
+        "confirming": bool(key) and not new_key and request.GET.get("regenerate") == "1",
         "api_url": request.build_absolute_uri(reverse("api_v2")),
         "example_key": new_key or "YOUR_API_KEY",
     }
