@@ -33,7 +33,10 @@ def test_signup_logs_the_customer_in_and_the_dashboard_shows_a_zero_balance(clie
     assert page.status_code == 200
     assert page.context["user"].username == "carol"
     html = page.content.decode()
-    assert '<p class="stat-value" id="balance">0.00 <small>USD</small></p>' in html
+    assert (
+        '<p class="stat-value" id="balance"><span class="money">0.00</span> <small>USD</small></p>'
+        in html
+    )
     assert User.objects.get(username="carol").email == "carol@example.com"
 
 

@@ -37,7 +37,7 @@ def test_transactions_show_only_the_customers_own_rows_newest_first(
     assert {r.user_id for r in rows} == {alice.pk}
     html = response.content.decode()
     assert "BOB-ONLY" not in html
-    assert f'href="/orders?q={order.pk}">Order #{order.pk}</a>' in html
+    assert f'href="/orders/{order.pk}/">Order #{order.pk}</a>' in html
     assert f"Payment #{payment.pk}" in html
     assert '<td class="num amount credit" data-label="Amount">+20.00</td>' in html
     assert f'<td class="num amount debit" data-label="Amount">−{order.charge:.2f}' in html
