@@ -29,6 +29,7 @@ from .forms import EmailForm, SetPasswordForm, SignupForm
 from .models import ApiKey, LedgerEntry, LedgerKind, User
 
 RECENT_ORDERS = 10
+JUST_SIGNED_UP = "just_signed_up"
 LEDGER_PER_PAGE = 50
 
 # The dashboard counts orders by the orders list's tabs (orders.models.SHOWN).
@@ -65,6 +66,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "counts": order_counts(request.user),
             "spent": spent_on_orders(request.user),
             "recent_orders": recent,
+            "just_signed_up": request.session.pop(JUST_SIGNED_UP, False),
         },
     )
 
@@ -78,6 +80,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to {panel_name()}, {user.username}!")
+        request.session[JUST_SIGNED_UP] = True  # the dashboard does not say "welcome back"
         return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -157,6 +160,17 @@ def api(request: HttpRequest) -> HttpResponse:
     response = render(request, "accounts/api.html", context)
     response["Cache-Control"] = "no-store"  # the page may carry the key
     return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout (POST only), saying so on the page it lands on."""
+
+    def post(self, request, *args, **kwargs):
+        was_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_in:
+            messages.info(request, "You have logged out. See you soon!")
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -5,10 +5,13 @@ import os
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from harness.catalog import make_provider, make_service, make_upstream
 from harness.customers import PASSWORD, make_customer
+from orders.models import Order, OrderStatus
+from orders.placing import place_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,4 +72,78 @@ def test_the_order_form_with_a_zero_balance_warns_live_and_shows_no_null(
     expect(page.locator("label[for=f-quantity]")).to_have_text("Quantity")
     no_sideways_scroll(page)
     shot(page, f"order-form-zero-balance-{width}")
+    page.close()
+
+
+@pytest.fixture
+def shopper(db):
+    """A customer with a balance of many decimals, and orders of every kind."""
+    return make_customer("shopper", funds="12345.678912")
+
+
+def test_the_top_bar_stays_one_line_at_1280_with_a_long_balance(live_server, browser, shopper):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, live_server, "shopper")
+    balance = page.locator(".nav .balance")
+    expect(balance).to_contain_text("12,345.68 USD")
+    assert "12,345.678912" in balance.get_attribute("title")
+    brand = page.locator(".topbar .brand").bounding_box()
+    bar = page.locator(".topbar").bounding_box()
+    logout = page.locator(".nav button.link").bounding_box()
+    assert bar["height"] < 70, "the top bar wrapped"
+    assert abs(logout["y"] - brand["y"]) < 20
+    # The dashboard's three cards start on one line (the Balance card sat 16 px higher).
+    tops = [box["y"] for box in (c.bounding_box() for c in page.locator(".stats > .card").all())]
+    assert max(tops) - min(tops) < 1
+    shot(page, "dashboard-1280")
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/order/mass", "/account/api", "/orders", "/"])
+def test_customer_pages_do_not_scroll_sideways_on_a_phone(live_server, phone, shopper, path):
+    log_in(phone, live_server, "shopper")
+    phone.goto(f"{live_server.url}{path}")
+    no_sideways_scroll(phone)
+    # Nor does any example or code block hide its text past its edge.
+    hidden = phone.evaluate(
+        "[...document.querySelectorAll('main pre')].filter(e => e.scrollWidth > e.clientWidth + 1)"
+        ".map(e => e.textContent.slice(0, 40))"
+    )
+    assert hidden == []
+    shot(phone, "phone" + path.replace("/", "-"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_order_page_at_both_widths(live_server, browser, shopper, width):
+    offer = make_upstream(
+        make_provider(), rate="1", name="TikTok Views | Fast | Lifetime refill " * 2,
+        min=100, max=100_000, dripfeed=True, cancel=True, refill=True,
+    )  # fmt: skip
+    service = make_service(offer, fixed_rate=Decimal("1.2345"))
+    order = place_order(
+        user=shopper, service_id=service.pk,
+        fields={"link": "https://www.tiktok.com/@someone/video/" + "7" * 60, "quantity": "500",
+                "runs": "4", "interval": "30"},
+    )  # fmt: skip
+    Order.objects.filter(pk=order.pk).update(
+        status=OrderStatus.IN_PROGRESS, upstream_order_id="u1", sent_at=timezone.now(),
+        start_count=1000, remains=1200, last_checked_at=timezone.now(),
+        upstream_detail={"runs": "2"},
+    )  # fmt: skip
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    log_in(page, live_server, "shopper")
+    page.goto(f"{live_server.url}/orders")
+    page.click(f'a[href="/orders/{order.pk}/"]')
+
+    expect(page.locator("h1")).to_contain_text(f"Order #{order.pk}")
+    expect(page.locator("#order-quantity")).to_have_text("2,000 (500 × 4 runs)")
+    expect(page.locator("#timeline .event")).to_have_count(3)
+    expect(page.locator("#runs .run")).to_have_count(4)
+    assert page.locator("main h2").all_inner_texts() == ["Details", "Actions", "Timeline"]
+    # Keyboard: the actions are reachable with Tab, in order.
+    page.focus("#order-again")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "order-help"
+    no_sideways_scroll(page)
+    shot(page, f"order-page-{width}")
     page.close()
