@@ -49,8 +49,9 @@ CUSTOMER_MOST_PLACES = 4
 def format_amount(value: Decimal | None, places: int = 2, most: int = CUSTOMER_MOST_PLACES) -> str:
     """Money for customers: `places` to `most` decimals, thousands separated, rounded half up
     beyond `most` (12.5 → 12.50, 1.2345 → 1.2345, 12.345678 → 12.3457; with most=2, 12.35).
-    Pages that round show the exact amount beside it (the `amount` filter's title). The order
-    page's script writes money the same way (static/js/order.js)."""
+    Pages that round show the exact amount beside it (the `amount` filter's title). Where a
+    charge is agreed (the order form's live charge, the confirm step) money is exact:
+    `format_money`."""
     if value is None:
         return ""
     most = max(int(most), int(places))

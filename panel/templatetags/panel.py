@@ -20,7 +20,7 @@ register = template.Library()
 @register.filter
 def money(value: Decimal | None, places: int = 2) -> str:
     """A balance or charge with at least `places` decimals: 12.5 → 12.50, 0.0123400 → 0.01234.
-    Exact: for staff pages and texts that must carry every digit."""
+    Exact: where a charge is agreed (the order form, the confirm step), and on staff pages."""
     return format_money(value, places)
 
 

@@ -51,14 +51,13 @@
     return digits.replace(/\B(?=([0-9]{3})+(?![0-9]))/g, ",");
   }
 
-  // Like the server's `amount` filter (panel.money.format_amount): 2 to 4 decimals, rounded
-  // half up beyond 4, no trailing zeros, grouped.
+  // Like the server's `money` filter: at least 2 decimals, no trailing zeros, grouped.
+  // Exact, as the confirm step shows it: the order form is where the charge is agreed.
   function money(value) {
     const negative = value < 0n;
-    const rounded = ((negative ? -value : value) + 500n) / 1000n; // units of 10^-4
-    const digits = rounded.toString().padStart(5, "0");
-    const fraction = digits.slice(-4).replace(/0+$/, "").padEnd(2, "0");
-    return (negative && rounded ? "-" : "") + group(digits.slice(0, -4)) + "." + fraction + " " + currency;
+    const digits = (negative ? -value : value).toString().padStart(8, "0");
+    const fraction = digits.slice(-7).replace(/0+$/, "").padEnd(2, "0");
+    return (negative ? "-" : "") + group(digits.slice(0, -7)) + "." + fraction + " " + currency;
   }
 
   // Like panel.money.format_rate: 2 to 4 decimals.
