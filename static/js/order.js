@@ -154,8 +154,9 @@
     }
     const label = el("label", { for: id, text: field.label });
     if (field.optional) label.append(" ", el("span", { class: "optional", text: "(optional)" }));
+    if (field.help) input.setAttribute("aria-describedby", id + "-help");
     return el("div", { class: "field", "data-field": field.name },
-      label, input, field.help ? el("p", { class: "help", text: field.help }) : null);
+      label, input, field.help ? el("p", { class: "help", id: id + "-help", text: field.help }) : null);
   }
 
   function limits(service) {

@@ -12,6 +12,7 @@ from harness.catalog import make_provider, make_service, make_upstream
 from harness.customers import PASSWORD, make_customer
 from orders.models import Order, OrderStatus
 from orders.placing import place_order
+from orders.settlement import settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,6 +71,8 @@ def test_the_order_form_with_a_zero_balance_warns_live_and_shows_no_null(
     # Read out as it appears: the warning sits in a live region.
     assert warning.evaluate("e => e.closest('[aria-live]') !== null")
     expect(page.locator("label[for=f-quantity]")).to_have_text("Quantity")
+    described = page.get_attribute("#f-quantity", "aria-describedby")
+    expect(page.locator(f"#{described}")).to_have_text("Min 10, max 50,000")
     no_sideways_scroll(page)
     shot(page, f"order-form-zero-balance-{width}")
     page.close()
@@ -101,6 +104,14 @@ def test_the_top_bar_stays_one_line_at_1280_with_a_long_balance(live_server, bro
 
 @pytest.mark.parametrize("path", ["/order/mass", "/account/api", "/orders", "/"])
 def test_customer_pages_do_not_scroll_sideways_on_a_phone(live_server, phone, shopper, path):
+    offer = make_upstream(make_provider(), rate="1", min=10, max=50_000, cancel=True)
+    service = make_service(offer, fixed_rate=Decimal("1.2345"))
+    for quantity in ("1000", "25000"):
+        order = place_order(
+            user=shopper, service_id=service.pk,
+            fields={"link": "https://instagram.com/p/" + "x" * 80, "quantity": quantity},
+        )  # fmt: skip
+    settle(order, status=OrderStatus.CANCELED, refund=order.charge, expected=[OrderStatus.PENDING])
     log_in(phone, live_server, "shopper")
     phone.goto(f"{live_server.url}{path}")
     no_sideways_scroll(phone)
