@@ -20,7 +20,7 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("logout", auth_views.LogoutView.as_view(), name="logout"),  # POST only
+    path("logout", views.LogoutView.as_view(), name="logout"),  # POST only
     path("transactions", views.transactions, name="transactions"),
     path("account", views.account, name="account"),
     path("account/api", views.api, name="api"),

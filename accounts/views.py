@@ -9,6 +9,7 @@ LOGIN_RATE_PER_IP, SIGNUP_RATE_PER_IP, PASSWORD_RESET_RATE_PER_IP, each per hour
 """
 
 import hashlib
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
@@ -41,6 +42,7 @@ from .models import ApiKey, LedgerEntry, LedgerKind, User
 
 HOUR = 3600
 RECENT_ORDERS = 10
+JUST_SIGNED_UP = "just_signed_up"
 LEDGER_PER_PAGE = 50
 
 
@@ -115,6 +117,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "spent": spent_on_orders(request.user),
             "recent_orders": recent,
             "categories": quick_order_categories(),
+            "just_signed_up": request.session.pop(JUST_SIGNED_UP, False),
         },
     )
 
@@ -138,6 +141,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to {panel_name()}, {user.username}!")
+        request.session[JUST_SIGNED_UP] = True  # the dashboard does not say "welcome back"
         return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -148,7 +152,28 @@ def transactions(request: HttpRequest) -> HttpResponse:
     """The customer's ledger, newest first."""
     entries = LedgerEntry.objects.filter(user=request.user).order_by("-id")
     page = Paginator(entries, LEDGER_PER_PAGE).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.shown_memo = customer_memo(entry.memo)
     return render(request, "accounts/transactions.html", {"page": page})
+
+
+# Refund rows written before staff reasons were kept out of memos (ledger rows are never
+# rewritten): their staff reason is cut off on display.
+_STAFF_MEMOS = (
+    (re.compile(r"(Order #\d+) canceled by staff: .*", re.S), r"\1 canceled and refunded"),
+    (
+        re.compile(r"(Order #\d+) set partial by staff \((\d+) not delivered\): .*", re.S),
+        r"\1 partially delivered: \2 not delivered, refunded",
+    ),
+)
+
+
+def customer_memo(memo: str) -> str:
+    """A ledger row's memo as the customer sees it: never a staff member's internal reason."""
+    for pattern, shown in _STAFF_MEMOS:
+        if pattern.fullmatch(memo):
+            return pattern.sub(shown, memo)
+    return memo
 
 
 @login_required
@@ -172,26 +197,51 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html", {"form": form, "settings_form": settings_form})
 
 
+NEW_KEY = "api_new_key"
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def api(request: HttpRequest) -> HttpResponse:
-    """The customer's API key (shown once, right after it is made) and the API's documentation."""
-    new_key = None
+    """The customer's API key and the API's documentation.
+
+    A POST makes the key and redirects (post/redirect/get): the new key is shown once, on
+    the page the redirect lands on, so a reload shows the page and never makes another key.
+    Replacing a key that exists needs `confirm`: the page asks first.
+    """
+    key = ApiKey.objects.filter(user=request.user).first()
     if request.method == "POST":
-        new_key = issue_key(request.user)  # the old key stops working now
+        if key and request.POST.get("confirm") != "yes":
+            return redirect(reverse("api") + "?regenerate=1#key-title")
+        request.session[NEW_KEY] = issue_key(request.user)  # the old key stops working now
         messages.success(
             request, "Your new API key is below. Copy it now: it won't be shown again."
         )
-    key = ApiKey.objects.filter(user=request.user).first()
+        return redirect(reverse("api") + "#key-title")
+    new_key = request.session.pop(NEW_KEY, None)
+    if new_key:
+        key = ApiKey.objects.filter(user=request.user).first()
     context = {
         "key": key,
         "new_key": new_key,
+        "confirming": bool(key) and not new_key and request.GET.get("regenerate") == "1",
         "api_url": request.build_absolute_uri(reverse("api_v2")),
         "example_key": new_key or "YOUR_API_KEY",
     }
     response = render(request, "accounts/api.html", context)
     response["Cache-Control"] = "no-store"  # the page may carry the key
     return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout (POST only), saying so on the page it lands on."""
+
+    def post(self, request, *args, **kwargs):
+        was_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_in:
+            messages.info(request, "You have logged out. See you soon!")
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

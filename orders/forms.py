@@ -60,10 +60,12 @@ def page_data(rows: list[tuple], *, balance: Decimal, currency: str) -> str:
     """The one <script type="application/json"> the order page's script reads."""
     data = {
         "currency": currency,
-        "balance": str(balance),
+        # Plain decimal digits, never an exponent ("0E-7" is what a zero balance prints as):
+        # the script parses only plain text.
+        "balance": f"{balance:f}",
         "columns": SERVICE_COLUMNS,
         "services": [
-            [sid, cat, name, str(rate), low, high, step, kind, drip, refill, cancel, desc, avg]
+            [sid, cat, name, f"{rate:f}", low, high, step, kind, drip, refill, cancel, desc, avg]
             for sid, cat, name, rate, low, high, step, kind, drip, refill, cancel, desc, _, avg in (
                 (*row[:-1], average_text(row.average_seconds)) for row in rows
             )

@@ -134,7 +134,7 @@ def cancel_with_refund(*, order: Order, by: User, reason: str) -> bool:
             status=S.CANCELED,
             refund=order.charge,
             expected=expected,
-            memo=f"Order #{order.pk} canceled by staff: {reason}",
+            memo=f"Order #{order.pk} canceled and refunded",  # the reason stays with staff
             by=by,
         )
         if changed:
@@ -160,7 +160,7 @@ def set_partial(*, order: Order, remains: int, by: User, reason: str) -> bool:
             status=S.PARTIAL,
             refund=refund,
             expected=expected,
-            memo=f"Order #{order.pk} set partial by staff ({remains} not delivered): {reason}",
+            memo=f"Order #{order.pk} partially delivered: {remains:,} not delivered, refunded",
             by=by,
             remains=remains,
         )

@@ -175,25 +175,59 @@ def _quantity(service: Service, spec: TypeSpec, fields: Mapping[str, str], extra
     if spec.quantity is None:
         return 1
     if spec.quantity == "quantity":
-        quantity = parse_count(fields.get("quantity"), field="quantity", label="Quantity")
+        quantity = parse_quantity(service, fields.get("quantity"))
+        what = "The quantity"
     else:
         quantity = len(extra[spec.quantity].splitlines())
-    _check_bounds(service, quantity)
+        what = f"The number of lines ({quantity:,})"
+    _check_bounds(service, quantity, what=what)
     if service.step and quantity % service.step:
         raise OrderError(
             "Incorrect quantity",
             field="quantity",
-            detail=f"Quantity must be a multiple of {service.step}.",
+            detail=f"{what} must be a multiple of {service.step:,}.",
         )
     return quantity
 
 
-def _check_bounds(service: Service, quantity: int, field: str = "quantity") -> None:
+def parse_quantity(service: Service, raw: object) -> int:
+    """The quantity field: plain digits. The customer's text names the service's own limits
+    for each way it can be wrong; the API's text stays the protocol's "Incorrect quantity"."""
+    text = str(raw if raw is not None else "").strip()
+    limits = f"from {max(1, service.min):,} to {service.max:,}"
+    if DIGITS.fullmatch(text) and int(text) <= MAX_QUANTITY:
+        return int(text)
+    if not text:
+        detail = f"Enter the quantity: a whole number {limits}."
+    elif text.isascii() and text.isdigit():  # digits, but more than any service sells
+        detail = f"The quantity is above the maximum of {service.max:,}."
+    elif re.fullmatch(r"-\s*[0-9.,]+", text):
+        detail = f"The quantity cannot be negative: enter a whole number {limits}."
+    elif re.fullmatch(r"[0-9]{1,3}([,_ ][0-9]{3})+", text):
+        detail = f"Enter the quantity without separators (1000, not 1,000): {limits}."
+    elif re.fullmatch(r"[0-9]*\.[0-9]+", text):
+        detail = f"The quantity must be a whole number, without decimals: {limits}."
+    else:
+        detail = f"Enter the quantity in digits only (like 1000): {limits}."
+    raise OrderError("Incorrect quantity", field="quantity", detail=detail)
+
+
+def _check_bounds(
+    service: Service, quantity: int, field: str = "quantity", what: str = "The quantity"
+) -> None:
     low = max(1, service.min)  # an upstream minimum of 0 must not sell nothing for nothing
     if quantity < low:
-        raise OrderError(f"Quantity less than minimal {low}", field=field)
+        raise OrderError(
+            f"Quantity less than minimal {low}",
+            field=field,
+            detail=f"{what} is below the minimum of {low:,}.",
+        )
     if quantity > service.max:
-        raise OrderError(f"Quantity more than maximum {service.max}", field=field)
+        raise OrderError(
+            f"Quantity more than maximum {service.max}",
+            field=field,
+            detail=f"{what} is above the maximum of {service.max:,}.",
+        )
 
 
 def _dripfeed(
@@ -220,8 +254,8 @@ def _dripfeed(
 def _subscription(service: Service, extra: dict[str, str]) -> OrderTerms:
     """Subscriptions pay for `max` on every post they cover (new and old)."""
     low, high = int(extra["min"]), int(extra["max"])
-    _check_bounds(service, low, "min")
-    _check_bounds(service, high, "max")
+    _check_bounds(service, low, "min", what="Min")
+    _check_bounds(service, high, "max", what="Max")
     if low > high:
         raise OrderError("Incorrect max", field="max", detail="Max must not be below min.")
     posts = int(extra["posts"]) + int(extra.get("old_posts") or 0)

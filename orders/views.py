@@ -5,7 +5,7 @@ judge of an order and its charge; the page's script only previews the charge.
 """
 
 from decimal import Decimal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -55,6 +55,7 @@ from .placing import (
     shortfall_message,
 )
 from .refills import can_refill, request_refill
+from .timeline import delivered, drip_runs, order_timeline
 from .types import spec_for
 from .upstream_requests import OPEN, RequestRefused
 from .validation import OrderError, field_errors, validate
@@ -346,6 +347,37 @@ def orders_csv(request):
     return response
 
 
+# --- one order -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def order_detail(request, order_id: int):
+    """One order of the customer's: what was bought, paid and refunded, its timeline, and the
+    actions that apply. Another customer's order is not found, like one that does not exist."""
+    order = get_object_or_404(
+        Order.objects.select_related("service"), pk=order_id, user=request.user
+    )
+    order.badge = SHOWN[order.status].tab if order.status in SHOWN else "in_progress"
+    order.web_link = _is_web(order.link)
+    _mark_actions([order])
+    again = {"service": order.service_id, "link": order.link, "quantity": order.quantity}
+    if not order.link:
+        del again["link"]
+    return render(
+        request,
+        "orders/detail.html",
+        {
+            "order": order,
+            "delivered": delivered(order),
+            "runs": drip_runs(order),
+            "timeline": order_timeline(order, settings.PANEL_CURRENCY),
+            "again_url": f"{reverse('order_new')}?{urlencode(again)}",
+            "here": request.get_full_path(),
+        },
+    )
+
+
 # --- refills and cancels --------------------------------------------------------------------
 
 CANCELABLE = (OrderStatus.PENDING, OrderStatus.HELD, OrderStatus.IN_PROGRESS)
@@ -365,11 +397,12 @@ def _mark_actions(orders) -> None:
             "id", "order_id", "status"
         )
     }
-    running = [order.pk for order in orders if order.status in CANCELABLE]
+    # Every order's latest cancel request: a refused one stays shown after the order moved on
+    # (it usually completes), so the customer learns the cancel did not happen.
     cancels = {}
-    if running:
+    if ids:
         for cancel in (
-            CancelRequest.objects.filter(order_id__in=running, status__in=(*OPEN, *REFUSED))
+            CancelRequest.objects.filter(order_id__in=ids, status__in=(*OPEN, *REFUSED))
             .only("id", "order_id", "status", "error")
             .order_by("id")
         ):
@@ -382,10 +415,16 @@ def _mark_actions(orders) -> None:
         cancel = cancels.get(order.pk)
         order.cancel_requested = bool(cancel) and cancel.status in OPEN
         order.cancel_rejected = bool(cancel) and cancel.status in REFUSED
-        order.cancel_error = cancel.error if order.cancel_rejected else ""
+        order.cancel_error = (cancel.error or _refused_why(order)) if order.cancel_rejected else ""
         order.cancelable = (
             order.status in CANCELABLE and order.service.cancel and not order.cancel_requested
         )
+
+
+def _refused_why(order: Order) -> str:
+    if order.status == OrderStatus.COMPLETED:
+        return "the order was completed first"
+    return "the provider could not cancel it"
 
 
 @login_required

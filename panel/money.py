@@ -5,7 +5,7 @@ Rates are per 1000 units and carry at most 4 decimal places; money columns carry
 rate × quantity / 1000 is always exact.
 """
 
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 RATE_PLACES = Decimal("0.0001")
 MONEY_PLACES = Decimal("0.0000001")
@@ -41,6 +41,27 @@ def format_money(value: Decimal | None, places: int = 2) -> str:
     fraction = fraction.ljust(int(places), "0")
     sign, digits = ("-", whole[1:]) if whole.startswith("-") else ("", whole)
     return f"{sign}{int(digits):,}.{fraction}"
+
+
+CUSTOMER_MOST_PLACES = 4
+
+
+def format_amount(value: Decimal | None, places: int = 2, most: int = CUSTOMER_MOST_PLACES) -> str:
+    """Money for customers: `places` to `most` decimals, thousands separated, rounded half up
+    beyond `most` (12.5 → 12.50, 1.2345 → 1.2345, 12.345678 → 12.3457; with most=2, 12.35).
+    Pages that round show the exact amount beside it (the `amount` filter's title). Where a
+    charge is agreed (the order form's live charge, the confirm step) money is exact:
+    `format_money`."""
+    if value is None:
+        return ""
+    most = max(int(most), int(places))
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-most), rounding=ROUND_HALF_UP)
+    return format_money(rounded, places)
+
+
+def format_count(value: int | None) -> str:
+    """A quantity for customers: 50000 → 50,000."""
+    return "" if value is None else f"{int(value):,}"
 
 
 def format_rate(rate: Decimal) -> str:

@@ -52,6 +52,7 @@
   }
 
   // Like the server's `money` filter: at least 2 decimals, no trailing zeros, grouped.
+  // Exact, as the confirm step shows it: the order form is where the charge is agreed.
   function money(value) {
     const negative = value < 0n;
     const digits = (negative ? -value : value).toString().padStart(8, "0");
@@ -153,8 +154,9 @@
     }
     const label = el("label", { for: id, text: field.label });
     if (field.optional) label.append(" ", el("span", { class: "optional", text: "(optional)" }));
+    if (field.help) input.setAttribute("aria-describedby", id + "-help");
     return el("div", { class: "field", "data-field": field.name },
-      label, input, field.help ? el("p", { class: "help", text: field.help }) : null);
+      label, input, field.help ? el("p", { class: "help", id: id + "-help", text: field.help }) : null);
   }
 
   function limits(service) {
@@ -207,7 +209,8 @@
 
   function drawService(service) {
     const values = currentValues(); // what was typed carries over (the link, mostly)
-    info.replaceChildren(
+    // replaceChildren writes a null as the text "null": only real nodes go in.
+    info.replaceChildren(...[
       el("h2", { text: service.name }),
       el("p", { class: "service-meta" },
         el("span", { class: "service-rate", text: rateLabel(service) }), " ",
@@ -216,8 +219,8 @@
         marks(service)),
       el("p", { class: "service-average" },
         el("span", { class: "label", text: "Average time per 1000:" }), " " + (service.average || "not enough data yet")),
-      service.description ? el("p", { class: "description", text: service.description }) : null
-    );
+      service.description ? el("p", { class: "description", text: service.description }) : null,
+    ].filter(Boolean));
     fieldsBox.replaceChildren(...formFields(service).map((f) => fieldEl(f, values[f.name])));
     dripBox.replaceChildren();
     if (canDripfeed(service)) {
@@ -274,8 +277,21 @@
   function bounds(service, quantity, what) {
     if (quantity < service.min) return what + " is below the minimum of " + group(String(service.min)) + ".";
     if (quantity > service.max) return what + " is above the maximum of " + group(String(service.max)) + ".";
-    if (service.step && quantity % service.step) return what + " must be a multiple of " + service.step + ".";
+    if (service.step && quantity % service.step) return what + " must be a multiple of " + group(String(service.step)) + ".";
     return "";
+  }
+
+  // What is wrong with the quantity field's text, in the words of
+  // orders.validation.parse_quantity (the server says the same after a post).
+  function quantityProblem(service, raw) {
+    const text = raw.trim();
+    const range = "from " + group(String(service.min)) + " to " + group(String(service.max));
+    if (!text) return "Enter the quantity: a whole number " + range + ".";
+    if (/^[0-9]+$/.test(text)) return "The quantity is above the maximum of " + group(String(service.max)) + ".";
+    if (/^-\s*[0-9.,]+$/.test(text)) return "The quantity cannot be negative: enter a whole number " + range + ".";
+    if (/^[0-9]{1,3}([,_ ][0-9]{3})+$/.test(text)) return "Enter the quantity without separators (1000, not 1,000): " + range + ".";
+    if (/^[0-9]*\.[0-9]+$/.test(text)) return "The quantity must be a whole number, without decimals: " + range + ".";
+    return "Enter the quantity in digits only (like 1000): " + range + ".";
   }
 
   // {charge: BigInt in 10^-7 or null, note: why not, or how it was counted}
@@ -298,13 +314,13 @@
     let note = "";
     if (type.quantity === "quantity") {
       quantity = count(value("quantity"), MAX_QUANTITY);
-      if (quantity === null) return { charge: null, note: "Enter the quantity as a whole number: " + limits(service).toLowerCase() + "." };
+      if (quantity === null) return { charge: null, note: quantityProblem(service, value("quantity")) };
     } else if (type.quantity) {
       quantity = lines(value(type.quantity));
       note = group(String(quantity)) + " line" + (quantity === 1 ? "" : "s");
     }
     if (type.quantity) {
-      const problem = bounds(service, quantity, type.quantity === "quantity" ? "The quantity" : "The number of lines");
+      const problem = bounds(service, quantity, type.quantity === "quantity" ? "The quantity" : "The number of lines (" + group(String(quantity)) + ")");
       if (problem) return { charge: null, note: problem };
     }
     let runs = 1;

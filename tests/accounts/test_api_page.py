@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def new_key(client) -> str:
-    page = client.post("/account/api").content.decode()
+    page = client.post("/account/api", {"confirm": "yes"}, follow=True).content.decode()
     return re.search(r'<code class="secret" id="new-key">([^<]+)</code>', page).group(1)
 
 
@@ -43,3 +43,31 @@ def test_the_page_documents_every_action_with_the_base_url(alice_client):
     for action in ("services", "add", "status", "refill", "refill_status", "cancel", "balance"):
         assert f'id="{action}"' in page or f"action={action}" in page
     assert "import requests" in page
+
+
+def test_the_key_page_is_post_redirect_get_so_a_reload_never_makes_another_key(alice_client):
+    posted = alice_client.post("/account/api")
+    assert posted.status_code == 302 and posted["Location"].startswith("/account/api")
+    first = alice_client.get(posted["Location"])
+    key = re.search(r'id="new-key">([^<]+)<', first.content.decode()).group(1)
+    digest = ApiKey.objects.get().digest
+
+    reloaded = alice_client.get(posted["Location"]).content.decode()
+
+    assert key not in reloaded and 'id="new-key"' not in reloaded
+    assert ApiKey.objects.get().digest == digest
+    assert user_for_key(key).username == "alice"
+
+
+def test_regenerating_asks_first_and_a_post_without_confirming_keeps_the_key(alice_client):
+    key = new_key(alice_client)
+    page = alice_client.get("/account/api").content.decode()
+    assert "onclick" not in page  # no inline script (the Content Security Policy)
+    assert 'href="/account/api?regenerate=1#key-title"' in page
+
+    asked = alice_client.get("/account/api?regenerate=1").content.decode()
+    assert "Make a new key?" in asked and 'name="confirm" value="yes"' in asked
+
+    unconfirmed = alice_client.post("/account/api")
+    assert unconfirmed.status_code == 302 and "regenerate=1" in unconfirmed["Location"]
+    assert user_for_key(key).username == "alice"

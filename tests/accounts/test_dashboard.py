@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -41,7 +42,7 @@ def test_dashboard_shows_balance_spending_and_orders_by_status(alice_client, ali
     assert_ledger_balanced()
 
 
-def test_dashboard_lists_the_ten_newest_own_orders_linked_to_the_orders_page(
+def test_dashboard_lists_the_ten_newest_own_orders_linked_to_their_pages(
     alice_client, alice, bob, service
 ):
     fund(alice, "50")
@@ -54,9 +55,9 @@ def test_dashboard_lists_the_ten_newest_own_orders_linked_to_the_orders_page(
     recent = list(response.context["recent_orders"])
     assert [o.pk for o in recent] == [o.pk for o in reversed(mine)][:10]
     html = response.content.decode()
-    assert f'href="/orders?q={mine[-1].pk}"' in html
-    assert f'/orders?q={theirs.pk}"' not in html
-    assert f'/orders?q={mine[0].pk}"' not in html
+    assert f'href="/orders/{mine[-1].pk}/"' in html
+    assert f'/orders/{theirs.pk}/"' not in html
+    assert f'/orders/{mine[0].pk}/"' not in html
     assert_ledger_balanced()
 
 
@@ -85,4 +86,32 @@ def test_dashboard_query_count_does_not_grow_with_orders(alice_client, alice, se
 
     assert thirty == one
     assert one <= 6
+    assert_ledger_balanced()
+
+
+def test_an_order_canceled_by_staff_shows_what_was_paid_and_the_refund(
+    alice_client, alice, sam, service
+):
+    """Issue 12, defects 5 and 8: the dashboard showed the full charge of a refunded order
+    (the API said 0.00), and a drip-feed order's quantity without its runs."""
+    from harness.catalog import make_provider, make_service, make_upstream
+    from orders import staff
+    from orders.placing import place_order
+
+    fund(alice, "50")
+    order = place(alice, service, quantity=5000)
+    assert staff.cancel_with_refund(order=order, by=sam, reason="internal")
+    drip_service = make_service(make_upstream(make_provider(), dripfeed=True))
+    drip = place_order(
+        user=alice, service_id=drip_service.pk,
+        fields={"link": "https://instagram.com/d", "quantity": "500", "runs": "4", "interval": "5"},
+    )  # fmt: skip
+
+    html = alice_client.get("/").content.decode()
+
+    row = re.search(rf'<a href="/orders/{order.pk}/">.*?</tr>', html, re.S).group(0)
+    assert re.search(r'data-label="Charge"><span class="money">0.00</span>', row)
+    assert 'refunded <span class="money">5.00</span> of <span class="money">5.00</span>' in row
+    drip_row = re.search(rf'<a href="/orders/{drip.pk}/">.*?</tr>', html, re.S).group(0)
+    assert "2,000 (500 × 4 runs)" in drip_row
     assert_ledger_balanced()

@@ -33,7 +33,10 @@ def test_signup_logs_the_customer_in_and_the_dashboard_shows_a_zero_balance(clie
     assert page.status_code == 200
     assert page.context["user"].username == "carol"
     html = page.content.decode()
-    assert '<p class="stat-value" id="balance">0.00 <small>USD</small></p>' in html
+    assert (
+        '<p class="stat-value" id="balance"><span class="money">0.00</span> <small>USD</small></p>'
+        in html
+    )
     assert User.objects.get(username="carol").email == "carol@example.com"
 
 
@@ -158,3 +161,18 @@ def test_logout_only_answers_post(alice_client):
 def test_logged_in_customers_skip_the_login_and_signup_pages(alice_client):
     assert alice_client.get("/login")["Location"] == "/"
     assert alice_client.get("/signup")["Location"] == "/"
+
+
+def test_after_sign_up_the_dashboard_welcomes_once(client):
+    """Issue 12, defect 9: "Welcome to Boostly" and "Welcome back" were shown together."""
+    signup(client)
+    html = client.get("/").content.decode()
+    assert "Welcome to Boostly, carol!" in html
+    assert "Welcome back" not in html
+    assert "Welcome back, carol." in client.get("/").content.decode()  # the next visit
+
+
+def test_logging_out_says_so(alice_client):
+    page = alice_client.post("/logout", follow=True)
+    assert page.redirect_chain[-1][0] == "/login"
+    assert "You have logged out." in page.content.decode()

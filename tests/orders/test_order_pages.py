@@ -370,17 +370,17 @@ def test_the_confirm_step_warns_of_a_shortfall_before_placing(client, followers)
 # --- bad input: an error on the page, never a 500, never a charge ---------------------------
 
 BAD = [
-    ("quantity", "1_000", "quantity", "whole number"),
-    ("quantity", "١٠٠", "quantity", "whole number"),
-    ("quantity", "100.0", "quantity", "whole number"),
-    ("quantity", "1e3", "quantity", "whole number"),
-    ("quantity", "-5", "quantity", "whole number"),
-    ("quantity", str(2**31), "quantity", "whole number"),
-    ("quantity", "9" * 400, "quantity", "whole number"),
-    ("quantity", "5", "quantity", "Quantity less than minimal 10"),
-    ("quantity", "10001", "quantity", "Quantity more than maximum 10000"),
-    ("quantity", "10\x00", "quantity", "whole number"),
-    ("quantity", "", "quantity", "whole number"),
+    ("quantity", "1_000", "quantity", "without separators (1000, not 1,000): from 10 to 10,000"),
+    ("quantity", "١٠٠", "quantity", "in digits only (like 1000): from 10 to 10,000"),
+    ("quantity", "100.0", "quantity", "whole number, without decimals: from 10 to 10,000"),
+    ("quantity", "1e3", "quantity", "in digits only (like 1000): from 10 to 10,000"),
+    ("quantity", "-5", "quantity", "cannot be negative: enter a whole number from 10 to 10,000"),
+    ("quantity", str(2**31), "quantity", "above the maximum of 10,000"),
+    ("quantity", "9" * 400, "quantity", "above the maximum of 10,000"),
+    ("quantity", "5", "quantity", "The quantity is below the minimum of 10."),
+    ("quantity", "10001", "quantity", "The quantity is above the maximum of 10,000."),
+    ("quantity", "10\x00", "quantity", "in digits only"),
+    ("quantity", "", "quantity", "Enter the quantity: a whole number from 10 to 10,000."),
     ("link", "javascript:alert(1)", "link", "must start with http"),
     ("link", "https://instagram.com/a b", "link", "spaces"),
     ("link", "https://instagram.com/" + "a" * 2001, "link", "longer than 2,000"),
@@ -417,7 +417,7 @@ def test_every_bad_field_is_shown_at_once(alice_client, alice_with_100, follower
         )  # fmt: skip
         html = response.content.decode()
         assert re.search(r'id="f-link-error">[^<]*http', html)
-        assert re.search(r'id="f-quantity-error">Quantity less than minimal 10<', html)
+        assert re.search(r'id="f-quantity-error">The quantity is below the minimum of 10.<', html)
         assert re.search(r'id="f-runs-error">[^<]*at least 2 runs', html)
     assert Order.objects.count() == 0 and balance(alice_with_100) == Decimal("100")
 
@@ -438,7 +438,8 @@ def test_a_line_count_below_min_is_shown_at_the_lines_field(alice_client, alice_
         alice_client, comments, link="https://instagram.com/p/1", comments="one\ntwo"
     )
     assert re.search(
-        r'id="f-comments-error">Quantity less than minimal 5<', response.content.decode()
+        r'id="f-comments-error">The number of lines \(2\) is below the minimum of 5.<',
+        response.content.decode(),
     )
     assert Order.objects.count() == 0
 
@@ -677,3 +678,39 @@ def test_without_javascript_the_confirm_step_places_the_order(client, live_serve
     }
     assert Order.objects.get().charge == Decimal("2.469")
     assert_ledger_balanced()
+
+
+# The issue's cases (issue 12, defect 4): each says what is wrong, naming the service's own
+# limits; the API keeps the protocol's texts.
+QUANTITY_TEXTS = [
+    ("-100", "The quantity cannot be negative: enter a whole number from 10 to 50,000."),
+    ("1e3", "Enter the quantity in digits only (like 1000): from 10 to 50,000."),
+    ("10.5", "The quantity must be a whole number, without decimals: from 10 to 50,000."),
+    ("", "Enter the quantity: a whole number from 10 to 50,000."),
+    ("99999999999999999999", "The quantity is above the maximum of 50,000."),
+    ("50001", "The quantity is above the maximum of 50,000."),
+    ("9", "The quantity is below the minimum of 10."),
+    ("1,000", "Enter the quantity without separators (1000, not 1,000): from 10 to 50,000."),
+]
+
+
+@pytest.mark.parametrize(("quantity", "text"), QUANTITY_TEXTS)
+def test_each_quantity_error_has_its_own_message_with_the_services_limits(
+    alice_client, alice_with_100, quantity, text
+):
+    service = service_of("Default", min=10, max=50_000)
+    html = post_order(
+        alice_client, service, link="https://instagram.com/a", quantity=quantity
+    ).content.decode()
+    error = re.search(r'<p class="field-error" id="f-quantity-error">(.*?)</p>', html, re.S)
+    assert error and error.group(1) == text.replace("'", "&#x27;")
+    assert "2,147,483,647" not in html
+    assert Order.objects.count() == 0
+
+
+def test_a_zero_balance_reaches_the_page_in_plain_decimal_digits(alice_client, alice, followers):
+    """A zero balance comes from PostgreSQL as Decimal("0E-7"): the script cannot parse an
+    exponent, so the live "not enough funds" warning never showed (issue 12, defect 3)."""
+    data = page_data(alice_client.get(f"/order/new?service={followers.pk}").content.decode())
+    assert re.fullmatch(r"0(\.0+)?", data["balance"])
+    assert all(re.fullmatch(r"[0-9]+\.[0-9]+", row[3]) for row in data["services"])

@@ -46,16 +46,28 @@ def list_rows(html: str) -> list[dict[str, str]]:
         def text(name):
             return unescape(re.sub(r"<[^>]+>", " ", cells[name])).split()
 
-        charge = text("num charge")
+        # Amounts as exact as the CSV's: a rounded one carries the exact figure in its title.
+        charge = [
+            (exact or shown).replace(",", "")
+            for exact, shown in re.findall(
+                r'<span class="money"(?: title="Exactly ([^"]*)")?>([^<]*)</span>',
+                cells["num charge"],
+            )
+        ]
+        # A drip-feed order reads "500 (100 × 5 runs)": the CSV has the quantity of one run.
+        quantity = text("num qty")
         rows.append(
             {
                 "ID": text("id")[0],
                 "Date": " ".join(text("date")),
                 "Service": " ".join(text("service")),
                 "Link": unescape(re.search(r'title="([^"]*)"', cells["link"])[1]),
-                "Quantity": text("num qty")[0].replace(",", ""),
-                "Paid": charge[0].replace(",", ""),
-                "Refunded": charge[-1] if "refunded" in charge else "0.00",
+                "Quantity": (quantity[1][1:] if len(quantity) > 1 else quantity[0]).replace(
+                    ",", ""
+                ),
+                "Runs": quantity[3] if len(quantity) > 1 else "",
+                "Paid": charge[0],
+                "Refunded": charge[1] if "refunded" in text("num charge") else "0.00",
                 "Start count": text("num start")[0].replace(",", "").replace("–", ""),
                 "Remains": text("num remains")[0].replace(",", "").replace("–", ""),
                 "Status": text("status")[0] if text("status")[0] != "In" else "In progress",

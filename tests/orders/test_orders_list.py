@@ -46,7 +46,10 @@ def test_placed_orders_appear_with_their_charge(alice_client, alice_with_100, fo
     )
     html = alice_client.get(LIST).content.decode()
     assert "1,000 × 5" in html
-    assert '<td class="num charge">6.1725<span class="currency"> USD</span></td>' in html
+    assert (
+        '<td class="num charge"><span class="money">6.1725</span><span class="currency"> USD</span></td>'
+        in html
+    )
     assert '<span class="badge pending">Pending</span>' in html
     assert_ledger_balanced()
 
@@ -203,6 +206,35 @@ def test_no_orders_yet_points_to_the_order_page(alice_client, alice_with_100):
     assert "No orders yet" in html and 'href="/order/new"' in html
 
 
-def test_charges_keep_all_their_digits(alice_client, alice_with_100, followers):
+def test_charges_show_four_decimals_with_every_digit_in_the_title(
+    alice_client, alice_with_100, followers
+):
     order_row(alice_with_100, followers, charge=Decimal("0.0012345"))
-    assert '<td class="num charge">0.0012345<' in alice_client.get(LIST).content.decode()
+    assert (
+        '<td class="num charge"><span class="money" title="Exactly 0.0012345">0.0012</span>'
+        in alice_client.get(LIST).content.decode()
+    )
+
+
+def test_a_refunded_order_shows_what_was_paid_with_the_refund(
+    alice_client, alice_with_100, sam, followers
+):
+    """Issue 12, defect 5: the list showed the full charge of an order staff canceled and
+    refunded, while the API said 0.00."""
+    from orders import staff
+
+    order = place_order(
+        user=alice_with_100, service_id=followers.pk,
+        fields={"link": "https://instagram.com/a", "quantity": "1000"},
+    )  # fmt: skip
+    assert staff.cancel_with_refund(order=order, by=sam, reason="internal")
+
+    html = alice_client.get(LIST).content.decode()
+
+    row = re.search(rf'<tr class="order" data-id="{order.pk}">.*?</tr>', html, re.S).group(0)
+    charge = re.search(r'<td class="num charge">(.*?)</td>', row, re.S).group(1)
+    assert charge.startswith('<span class="money">0.00</span>')
+    assert (
+        'refunded <span class="money">1.2345</span> of <span class="money">1.2345</span>' in charge
+    )
+    assert_ledger_balanced()

@@ -247,7 +247,7 @@ def test_the_refills_page_shows_the_customer_status(alice_client, alice_with_100
     )
     assert status[7].startswith('<span class="badge failed">Rejected</span>')
     assert "Needs review" not in html and "outcome unknown" not in html
-    assert f'<td class="order-id"><a href="/orders?q={order.pk}">#{order.pk}</a></td>' in html
+    assert f'<td class="order-id"><a href="/orders/{order.pk}/">#{order.pk}</a></td>' in html
     assert refillable.name in html and "https://instagram.com/cats" in html
 
 
