@@ -26,9 +26,13 @@ def test_every_check_is_kept_and_one_mail_goes_per_crossing(sandbox, sam, alice)
     provider = Provider.objects.create(name="Sandbox", api_url=sandbox.api_url, api_key=sandbox.key)
     ProviderWatch.objects.create(provider=provider, low_balance=Decimal("50"))
     seen = []
-    for amount in ["100", "40", "30", "20", "80", "10"]:
-        sandbox.set_balance(amount)
-        seen.append(check_balance(provider).amount)
+    before = sandbox.api("balance")["balance"]
+    try:
+        for amount in ["100", "40", "30", "20", "80", "10"]:
+            sandbox.set_balance(amount)
+            seen.append(check_balance(provider).amount)
+    finally:  # the sandbox is shared: later tests' orders need its balance back
+        sandbox.set_balance(before)
 
     readings = BalanceReading.objects.filter(provider=provider).order_by("checked_at", "id")
     assert [r.amount for r in readings] == [
