@@ -550,6 +550,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="use a kept database as it is")
     args = parser.parse_args()
 
+    # The superuser of the timing has no second factor: the admin's 2FA gate is off, as in the
+    # tests (its middleware still runs on every request).
+    os.environ.setdefault("ADMIN_REQUIRE_2FA", "0")
     if not args.reuse:
         recreate_database(URL)
     setup_django(URL, migrate=not args.reuse)
