@@ -74,6 +74,33 @@ class ProviderCall(models.Model):
         return f"{self.action} {self.outcome} {self.ms} ms"
 
 
+class ProviderCallHour(models.Model):
+    """The calls of one provider in one hour (UTC, its start) whose latency fell in one bucket
+    (`le_ms`: the bucket's upper bound, staff/health.py BUCKETS): added to as each buffer of
+    calls is written, so the day's figures read ~24 × buckets rows, not every call."""
+
+    provider = models.ForeignKey(
+        "catalog.Provider", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    hour = models.DateTimeField()
+    le_ms = models.PositiveIntegerField()
+    calls = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    unknown = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "hour", "le_ms"], name="providercallhour_one_per_bucket"
+            )
+        ]
+        indexes = [models.Index(fields=["hour"], name="providercallhour_hour_idx")]
+
+    def __str__(self) -> str:
+        return f"provider {self.provider_id} {self.hour} ≤{self.le_ms} ms: {self.calls}"
+
+
 class ServiceWatch(models.Model):
     """How long an order of this service may stay in progress with no change in remains."""
 

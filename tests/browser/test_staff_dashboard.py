@@ -11,9 +11,11 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from catalog.models import Provider
+from catalog.upstream.calllog import Call
 from harness.catalog import make_provider, make_service, make_upstream
 from staff.balances import record
-from staff.models import ProviderCall, ProviderWatch
+from staff.health import write_calls
+from staff.models import ProviderWatch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "staff-pass-phrase-9"
@@ -38,10 +40,7 @@ def panel_data():
         Provider.objects.filter(pk=provider.pk).update(
             balance=amount, balance_currency="EUR", balance_checked_at=now, last_synced_at=now
         )
-        ProviderCall.objects.bulk_create(
-            ProviderCall(provider=provider, action="status", at=now, ms=100 + i * 10, outcome="ok")
-            for i in range(40)
-        )
+        write_calls([Call(provider.pk, "status", now, 100 + i * 10, "ok", "") for i in range(40)])
         make_service(
             make_upstream(
                 provider,

@@ -4,12 +4,14 @@ ledger rows of a shop the test built (tests/reports/conftest.py)."""
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, Sum
+from django.utils import timezone
 
 from accounts.models import LedgerEntry, LedgerKind
 from panel.money import MONEY_PLACES
 from reports import figures, summary
 from reports.figures import Filters
+from reports.models import CustomerDays, CustomerMonths, RefreshMark
 
 
 def ledger_sum(kind: str, **where) -> Decimal:
@@ -161,3 +163,20 @@ def test_top_customers_over_whole_and_partial_months_and_by_provider(shop):
         [(date(2026, 1, 15), date(2026, 1, 31)), (date(2026, 4, 1), date(2026, 4, 2))],
     )
     assert figures._whole_months(date(2026, 3, 1), date(2026, 3, 31)) == ([date(2026, 3, 1)], [])
+
+
+def test_top_customers_are_kept_until_the_next_refresh(shop):
+    """Top customers from the summaries are cached under the summaries' version: a change the
+    summaries do not know yet is not seen, the next refresh brings the ledger's figures back."""
+    summary.refresh()
+    first, last = shop.today - timedelta(days=59), shop.today
+    before = figures.top_customers(first, last, Filters())
+    assert before
+    CustomerDays.objects.update(spend=F("spend") + 1000)
+    CustomerMonths.objects.update(spend=F("spend") + 1000)
+    assert figures.top_customers(first, last, Filters()) == before  # same version: cached
+    RefreshMark.objects.update(refreshed_at=timezone.now() + timedelta(seconds=1))
+    changed = figures.top_customers(first, last, Filters())  # a new version: read again
+    assert [r["spend"] for r in changed] != [r["spend"] for r in before]
+    summary.refresh(full=True)  # rebuilt from the orders: the ledger's figures again
+    assert figures.top_customers(first, last, Filters()) == before

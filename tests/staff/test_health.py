@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from catalog.models import Provider
 from catalog.upstream import UpstreamError, calllog
+from catalog.upstream.calllog import Call
 from harness.catalog import make_provider
-from staff.health import health_by_provider
-from staff.models import ProviderCall
+from staff.health import BUCKETS, bucket_of, health_by_provider, prune, write_calls
+from staff.models import ProviderCall, ProviderCallHour
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +24,9 @@ def recorded(call_records):
 
 
 def calls(provider, ago: timedelta, outcomes_ms: list[tuple[str, int]]) -> None:
+    """Written as the call buffer writes them: the calls and their hours' figures."""
     at = timezone.now() - ago
-    ProviderCall.objects.bulk_create(
-        ProviderCall(provider=provider, action="status", at=at, ms=ms, outcome=outcome)
-        for outcome, ms in outcomes_ms
-    )
+    write_calls([Call(provider.pk, "status", at, ms, outcome, "") for outcome, ms in outcomes_ms])
 
 
 def test_figures_over_the_last_hour_and_day(provider):
@@ -45,8 +44,9 @@ def test_figures_over_the_last_hour_and_day(provider):
     h = last_hour[provider.pk]
     assert (h.calls, h.errors, h.unknown, h.p50_ms, h.p95_ms) == (20, 2, 1, 1000, 1900)
     assert h.error_percent == "10.0%"
-    d = last_day[provider.pk]
-    assert (d.calls, d.errors, d.unknown, d.p50_ms, d.p95_ms) == (30, 12, 1, 500, 1900)
+    d = last_day[provider.pk]  # from the hourly figures: p50/p95 are bucket bounds
+    assert (d.calls, d.errors, d.unknown, d.p50_ms, d.p95_ms) == (30, 12, 1, 500, 2000)
+    assert d.approximate and not h.approximate
     assert last_hour[other.pk].calls == 1
     assert set(last_day) == {provider.pk, other.pk}
 
@@ -64,7 +64,10 @@ def test_calls_are_buffered_and_written_in_one_insert(provider):
     with CaptureQueriesContext(connection) as flushing:
         assert calllog.flush() == 3
     inserts = [q for q in flushing if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 1
+    assert [q["sql"].split()[2] for q in inserts] == [
+        '"staff_providercall"',
+        "staff_providercallhour",
+    ]
     recorded = list(ProviderCall.objects.filter(provider=provider))
     assert [(c.action, c.outcome) for c in recorded] == [("balance", "not_sent")] * 3
     assert "could not connect" in recorded[0].error
@@ -100,3 +103,27 @@ def test_nothing_is_kept_without_a_writer(provider):
     with pytest.raises(UpstreamError):
         provider.client().balance()
     assert calllog.pending() == 0
+
+
+def test_each_write_adds_to_the_hours_figures(provider):
+    """Two writes of calls of the same hour add up in the same rows; the day's percentiles are
+    the bounds of the buckets holding them."""
+    at = timezone.now() - timedelta(minutes=1)
+    first = [("ok", 120)] * 3 + [("unknown", 30000)]
+    write_calls([Call(provider.pk, "status", at, ms, outcome, "") for outcome, ms in first])
+    second = [("ok", 120)] * 5 + [("rejected", 90)]
+    write_calls([Call(provider.pk, "status", at, ms, outcome, "") for outcome, ms in second])
+    rows = {r.le_ms: (r.calls, r.errors, r.unknown) for r in ProviderCallHour.objects.all()}
+    assert rows == {150: (8, 0, 0), 100: (1, 1, 0), 30000: (1, 1, 1)}
+    day = health_by_provider(timezone.now(), "day")[provider.pk]
+    assert (day.calls, day.errors, day.unknown, day.p50_ms, day.p95_ms) == (10, 2, 1, 150, 30000)
+    assert bucket_of(0) == BUCKETS[0] and bucket_of(10**9) == BUCKETS[-1]
+    assert bucket_of(150) == 150 and bucket_of(151) == 200
+
+
+def test_prune_drops_old_calls_and_hours(provider):
+    calls(provider, timedelta(days=8), [("ok", 100)])
+    calls(provider, timedelta(minutes=1), [("ok", 100)])
+    assert prune(timezone.now()) == 1
+    assert ProviderCall.objects.count() == 1
+    assert ProviderCallHour.objects.count() == 1
