@@ -100,9 +100,11 @@ def test_staff_read_reports_only_with_the_permission(shop, client, viewer):
     client.force_login(support)
     assert client.get(URL).status_code == 403
     assert client.get(URL + "?csv=sales").status_code == 403
+    assert f'href="{URL}"'.encode() not in client.get("/admin/").content  # no link either
     client.force_login(viewer)
     page = client.get(URL)
     assert page.status_code == 200 and b'<svg class="chart"' in page.content
+    assert f'href="{URL}">Reports</a>'.encode() in client.get("/admin/").content
     assert client.get(URL + "?csv=customers").status_code == 200
 
 
